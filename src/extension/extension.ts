@@ -1,0 +1,84 @@
+// Extension entry: activate() only wires — the runtime client, the views, the
+// commands and the panels. All state and work live in the runtime process.
+import * as vscode from 'vscode';
+import { Runtime } from './runtime';
+import { StatusPanel, STATUS_VIEW_TYPE } from './panels/statusPanel';
+import { PlaceholderTree } from './views/placeholderTree';
+import { RuntimeTree } from './views/runtimeTree';
+import { RuntimeStatusRequest } from '../protocol/runtime';
+
+/** What activate() returns: used by the in-extension-host tests and by other extensions. */
+export interface TuneStudioApi {
+  runtime: Runtime;
+  /** Number of times the runtime came back after a crash or restart. */
+  restarts(): number;
+  statusPanel(): StatusPanel | undefined;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<TuneStudioApi> {
+  const output = vscode.window.createOutputChannel('Tune Studio');
+  const runtime = new Runtime(context, output);
+  context.subscriptions.push(output, runtime);
+
+  let runningCount = 0;
+  context.subscriptions.push(runtime.onDidChangeState((s) => s === 'running' && runningCount++));
+  const restarts = () => Math.max(0, runningCount - 1);
+
+  const trees: Array<[string, RuntimeTree<unknown>]> = [
+    ['tuneStudio.datasets', new PlaceholderTree(runtime, ['datasets'])],
+    ['tuneStudio.jobs', new PlaceholderTree(runtime, ['jobs'])],
+    ['tuneStudio.runs', new PlaceholderTree(runtime, ['runs'])],
+    ['tuneStudio.alerts', new PlaceholderTree(runtime, ['alerts'])],
+  ];
+  for (const [id, provider] of trees) {
+    const view = vscode.window.createTreeView(id, { treeDataProvider: provider, showCollapseAll: true, canSelectMany: true });
+    provider.view = view;
+    context.subscriptions.push(view, provider);
+  }
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('tuneStudio.showRuntimeStatus', () => StatusPanel.show(context, runtime, restarts)),
+    vscode.commands.registerCommand('tuneStudio.restartRuntime', () =>
+      vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: 'Tune Studio: restarting runtime' },
+        () => runtime.restart(),
+      ),
+    ),
+    vscode.commands.registerCommand('tuneStudio.openStoreFolder', async () => {
+      const status = await runtime.request(RuntimeStatusRequest.type, undefined);
+      const uri = vscode.Uri.file(status.storeDir);
+      try {
+        await vscode.workspace.fs.createDirectory(uri);
+      } catch {
+        /* exists or cannot be made: revealing will say so */
+      }
+      // In a browser (code-server) or remote window there is no OS file manager: reveal in the Explorer.
+      const local = vscode.env.uiKind === vscode.UIKind.Desktop && !vscode.env.remoteName;
+      const inWorkspace = vscode.workspace.getWorkspaceFolder(uri) !== undefined;
+      if (local) await vscode.commands.executeCommand('revealFileInOS', uri);
+      else if (inWorkspace) await vscode.commands.executeCommand('revealInExplorer', uri);
+      else {
+        const pick = await vscode.window.showInformationMessage(`Tune Studio store: ${status.storeDir}`, 'Copy Path');
+        if (pick) await vscode.env.clipboard.writeText(status.storeDir);
+      }
+    }),
+    vscode.commands.registerCommand('tuneStudio.refresh', () => trees.forEach(([, t]) => t.refresh())),
+    vscode.commands.registerCommand('tuneStudio.showOutput', () => output.show()),
+    vscode.window.registerWebviewPanelSerializer(STATUS_VIEW_TYPE, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel) {
+        StatusPanel.revive(panel, context, runtime, restarts);
+      },
+    }),
+  );
+
+  // Not awaited: activation stays fast; views and commands wait for the runtime themselves.
+  void runtime.start();
+  active = runtime;
+  return { runtime, restarts, statusPanel: () => StatusPanel.instance };
+}
+
+let active: Runtime | undefined;
+
+export function deactivate(): Thenable<void> | undefined {
+  return active?.stop();
+}

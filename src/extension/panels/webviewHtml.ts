@@ -1,0 +1,61 @@
+// Builds a webview page with a strict CSP: a fresh nonce per render, scripts
+// only with that nonce, styles, images and fonts only from the extension's
+// webview bundle folder. No inline handlers, no remote loads.
+import * as vscode from 'vscode';
+import { randomBytes } from 'node:crypto';
+
+export function nonce(): string {
+  return randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+}
+
+export function webviewRoot(extensionUri: vscode.Uri): vscode.Uri {
+  return vscode.Uri.joinPath(extensionUri, 'dist', 'webviews');
+}
+
+export function webviewOptions(extensionUri: vscode.Uri, extraRoots: vscode.Uri[] = []): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    retainContextWhenHidden: false,
+    localResourceRoots: [webviewRoot(extensionUri), ...extraRoots],
+  };
+}
+
+export function csp(webview: vscode.Webview, n: string): string {
+  const src = webview.cspSource;
+  return [
+    `default-src 'none'`,
+    `script-src 'nonce-${n}'`,
+    `style-src ${src}`,
+    `img-src ${src} data: blob:`,
+    `font-src ${src}`,
+    `media-src ${src}`,
+  ].join('; ');
+}
+
+/** The page for panel `name`: dist/webviews/<name>.js and the shared css. */
+export function renderPage(webview: vscode.Webview, extensionUri: vscode.Uri, name: string, title: string): string {
+  const n = nonce();
+  const root = webviewRoot(extensionUri);
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(root, `${name}.js`));
+  const css = webview.asWebviewUri(vscode.Uri.joinPath(root, 'webview.css'));
+  const codicons = webview.asWebviewUri(vscode.Uri.joinPath(root, 'codicons', 'codicon.css'));
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp(webview, n)}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${codicons}">
+<link rel="stylesheet" href="${css}">
+<title>${escapeHtml(title)}</title>
+</head>
+<body data-panel="${escapeHtml(name)}">
+<div id="app" role="main"></div>
+<script nonce="${n}" src="${script}"></script>
+</body>
+</html>`;
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}

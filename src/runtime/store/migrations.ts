@@ -1,0 +1,118 @@
+// Schema migrations for the store. Migration N takes a database at
+// user_version N-1 to N. Never edit a migration that has shipped: add one.
+// test/unit/store/migrations.test.ts upgrades from every earlier version.
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  description: string;
+  up(db: Database.Database): void;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'tracking: projects, runs, narrow metric rows, summaries, watchers, alerts, stop requests',
+    up(db) {
+      db.exec(`
+        CREATE TABLE projects (
+          id INTEGER PRIMARY KEY,
+          name TEXT NOT NULL UNIQUE,
+          created_at TEXT NOT NULL
+        );
+        CREATE TABLE runs (
+          id TEXT PRIMARY KEY,
+          project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+          name TEXT NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('running','finished','failed','cancelled','stopped','crashed')),
+          config TEXT NOT NULL DEFAULT '{}',
+          created_at TEXT NOT NULL,
+          ended_at TEXT,
+          heartbeat_at REAL,
+          pid INTEGER,
+          pid_start TEXT,
+          host TEXT,
+          exit_code INTEGER,
+          signal TEXT,
+          reason TEXT,
+          next_step INTEGER NOT NULL DEFAULT 0,
+          malformed_lines INTEGER NOT NULL DEFAULT 0,
+          rejected_values INTEGER NOT NULL DEFAULT 0,
+          last_warning TEXT
+        );
+        CREATE INDEX runs_project ON runs(project_id, created_at);
+        CREATE INDEX runs_name ON runs(name);
+        CREATE INDEX runs_status ON runs(status);
+        CREATE TABLE metric_names (
+          id INTEGER PRIMARY KEY,
+          name TEXT NOT NULL UNIQUE
+        );
+        -- One row per logged point. value NULL means NaN (SQLite stores NaN as NULL);
+        -- +/-Infinity are stored as REAL infinities.
+        CREATE TABLE metrics (
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          metric_id INTEGER NOT NULL REFERENCES metric_names(id),
+          step INTEGER NOT NULL,
+          value REAL,
+          wall_time REAL NOT NULL
+        );
+        CREATE INDEX metrics_run_metric_step ON metrics(run_id, metric_id, step);
+        -- Kept current on every write so summaries never scan history.
+        CREATE TABLE metric_summary (
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          metric_id INTEGER NOT NULL REFERENCES metric_names(id),
+          count INTEGER NOT NULL,
+          nan_count INTEGER NOT NULL,
+          inf_count INTEGER NOT NULL,
+          last REAL,
+          last_is_nan INTEGER NOT NULL,
+          last_step INTEGER NOT NULL,
+          last_wall REAL NOT NULL,
+          first_step INTEGER NOT NULL,
+          min REAL,
+          min_step INTEGER,
+          max REAL,
+          max_step INTEGER,
+          last_finite REAL,
+          last_finite_step INTEGER,
+          PRIMARY KEY (run_id, metric_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE watchers (
+          id INTEGER PRIMARY KEY,
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          metric TEXT NOT NULL,
+          spec TEXT NOT NULL,
+          state TEXT NOT NULL DEFAULT '{}',
+          created_at TEXT NOT NULL
+        );
+        CREATE INDEX watchers_run ON watchers(run_id);
+        CREATE TABLE alerts (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL,
+          level TEXT NOT NULL CHECK (level IN ('info','warn','error')),
+          reason TEXT NOT NULL,
+          title TEXT NOT NULL,
+          text TEXT NOT NULL DEFAULT '',
+          metric TEXT,
+          step INTEGER,
+          data TEXT NOT NULL DEFAULT '{}',
+          watcher_id INTEGER REFERENCES watchers(id) ON DELETE SET NULL,
+          acknowledged INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX alerts_run ON alerts(run_id, id);
+        CREATE INDEX alerts_created ON alerts(created_at);
+        CREATE TABLE stop_requests (
+          run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+          requested_at TEXT NOT NULL,
+          source TEXT NOT NULL,
+          reason TEXT NOT NULL,
+          alert_id INTEGER
+        );
+      `);
+    },
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
