@@ -9,6 +9,7 @@
 //   @tunestudio {"sample": {"step": 10, "prompt": "...", "text": "..."}}
 //   @tunestudio {"checkpoint": {"step": 10, "path": "...", "metrics": {"eval/loss": 1.2}}}
 //   @tunestudio {"watch": {"metric": "train/loss", "nan": true}}
+//   @tunestudio {"stop": {"reason": "custom watcher: accuracy collapsed"}}
 //
 // The tokens NaN, Infinity and -Infinity are accepted as numbers (Python's
 // json.dumps writes them). Browser-safe: no node imports.
@@ -28,6 +29,8 @@ export interface ProtocolMessage {
   watch?: { metric: string } & Record<string, unknown>;
   /** Free-form status message shown on the job (e.g. "loading model"). */
   status?: string;
+  /** The program is ending itself because one of its own rules said so: the run ends as `stopped`. */
+  stop?: { reason?: string };
 }
 
 export type ParseResult = { ok: true; message: ProtocolMessage } | { ok: false; error: string };
@@ -54,14 +57,14 @@ export function parseProtocolLine(line: string): ParseResult {
     return { ok: false, error: 'expected a JSON object' };
   }
   const m = value as Record<string, unknown>;
-  const known = ['step', 'metrics', 'config', 'alert', 'progress', 'sample', 'checkpoint', 'watch', 'status'];
+  const known = ['step', 'metrics', 'config', 'alert', 'progress', 'sample', 'checkpoint', 'watch', 'status', 'stop'];
   if (!Object.keys(m).some((k) => known.includes(k))) {
     return { ok: false, error: `no known key (expected one of ${known.join(', ')})` };
   }
   if (m.step !== undefined && !(typeof m.step === 'number' && Number.isInteger(m.step) && m.step >= 0)) {
     return { ok: false, error: `"step" must be a non-negative integer, got ${JSON.stringify(m.step)}` };
   }
-  for (const k of ['metrics', 'config', 'alert', 'progress', 'sample', 'checkpoint', 'watch']) {
+  for (const k of ['metrics', 'config', 'alert', 'progress', 'sample', 'checkpoint', 'watch', 'stop']) {
     if (m[k] !== undefined && (typeof m[k] !== 'object' || m[k] === null || Array.isArray(m[k]))) {
       return { ok: false, error: `"${k}" must be a JSON object` };
     }
@@ -72,6 +75,7 @@ export function parseProtocolLine(line: string): ParseResult {
   if (progress && typeof progress.current !== 'number') return { ok: false, error: '"progress.current" must be a number' };
   const sample = m.sample as Record<string, unknown> | undefined;
   if (sample && typeof sample.text !== 'string') return { ok: false, error: '"sample.text" must be a string' };
+  if (m.status !== undefined && typeof m.status !== 'string') return { ok: false, error: '"status" must be a string' };
   const watch = m.watch as Record<string, unknown> | undefined;
   if (watch && typeof watch.metric !== 'string') return { ok: false, error: '"watch.metric" must be a string' };
   return { ok: true, message: m as ProtocolMessage };

@@ -38,7 +38,10 @@ export const MIGRATIONS: Migration[] = [
           next_step INTEGER NOT NULL DEFAULT 0,
           malformed_lines INTEGER NOT NULL DEFAULT 0,
           rejected_values INTEGER NOT NULL DEFAULT 0,
-          last_warning TEXT
+          last_warning TEXT,
+          progress_current REAL,
+          progress_total REAL,
+          updated_at TEXT NOT NULL
         );
         CREATE INDEX runs_project ON runs(project_id, created_at);
         CREATE INDEX runs_name ON runs(name);
@@ -103,6 +106,27 @@ export const MIGRATIONS: Migration[] = [
         );
         CREATE INDEX alerts_run ON alerts(run_id, id);
         CREATE INDEX alerts_created ON alerts(created_at);
+        -- Text samples a trainer produced (e.g. generations every N steps).
+        CREATE TABLE run_samples (
+          id INTEGER PRIMARY KEY,
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          step INTEGER,
+          prompt TEXT,
+          text TEXT NOT NULL,
+          created_at TEXT NOT NULL
+        );
+        CREATE INDEX run_samples_run ON run_samples(run_id, id);
+        -- Files a run produced that users act on: checkpoints, adapters.
+        CREATE TABLE run_artifacts (
+          id INTEGER PRIMARY KEY,
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          kind TEXT NOT NULL,
+          step INTEGER,
+          path TEXT NOT NULL,
+          data TEXT NOT NULL DEFAULT '{}',
+          created_at TEXT NOT NULL
+        );
+        CREATE INDEX run_artifacts_run ON run_artifacts(run_id, id);
         CREATE TABLE stop_requests (
           run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
           requested_at TEXT NOT NULL,

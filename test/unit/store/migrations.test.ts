@@ -37,7 +37,7 @@ for (let from = 0; from < LATEST_SCHEMA_VERSION; from++) {
     const tables = old.prepare(`SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'`).pluck().all() as string[];
     if (tables.includes('projects')) {
       old.prepare(`INSERT INTO projects(name, created_at) VALUES ('p', '2026-01-01T00:00:00Z')`).run();
-      old.prepare(`INSERT INTO runs(id, project_id, name, status, created_at) VALUES ('r1', 1, 'keep me', 'finished', '2026-01-01T00:00:00Z')`).run();
+      old.prepare(`INSERT INTO runs(id, project_id, name, status, created_at, updated_at) VALUES ('r1', 1, 'keep me', 'finished', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`).run();
     }
     old.close();
 
