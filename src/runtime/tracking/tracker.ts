@@ -316,6 +316,12 @@ export class Tracker {
     return { step: s, accepted, rejected };
   }
 
+  /** Logs at the run's current step without advancing it (system metrics: CPU, memory, GPU). */
+  logAtCurrentStep(runId: string, metrics: Record<string, unknown>): LogResult {
+    const c = this.cache(runId);
+    return this.log(runId, metrics, Math.max(0, c.nextStep - 1));
+  }
+
   private applyWatcher(c: RunCache, w: LoadedWatcher, value: number, step: number): void {
     let events: WatchEvent[];
     if (w.spec.custom) {
@@ -383,9 +389,9 @@ export class Tracker {
   }
 
   /** In this process: known at once; across processes: after the writer's next flush. */
-  stopRequested(runId: string): { source: string; reason: string } | null {
+  stopRequested(runId: string, o: { cachedOnly?: boolean } = {}): { source: string; reason: string } | null {
     const c = this.cache(runId);
-    if (c.stop) return c.stop;
+    if (c.stop || o.cachedOnly) return c.stop;
     const row = this.stmts.stopOf.get(runId) as { source: string; reason: string } | undefined;
     if (row) c.stop = row;
     return c.stop;

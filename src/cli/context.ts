@@ -1,0 +1,67 @@
+// What every CLI command shares: the store (found like git finds .git, opened
+// on first need), `--json`, and errors with exit codes (1 error, 2 usage).
+import type Database from 'better-sqlite3';
+import { Command } from 'commander';
+import { openDatabase } from '../runtime/store/db';
+import { findStoreDir, Store } from '../runtime/store/store';
+import { Queries } from '../runtime/tracking/queries';
+import { reapCrashedRuns } from '../runtime/tracking/reaper';
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 1,
+  ) {
+    super(message);
+  }
+}
+
+export class CliContext {
+  json = false;
+  dir: string | undefined;
+  private db: Database.Database | null = null;
+
+  get storeDir(): string {
+    return findStoreDir(this.dir);
+  }
+
+  /** Adds a subcommand with the options every command takes. */
+  command(parent: Command, name: string, description: string): Command {
+    return parent
+      .command(name)
+      .description(description)
+      .option('--json', 'machine-readable output (stable shapes, see README)')
+      .option('--dir <dir>', 'store folder (default: $TUNESTUDIO_DIR, else the nearest .tunestudio/ upward, else ./.tunestudio)');
+  }
+
+  /** Opens (creating if needed) the store database. */
+  database(): Database.Database {
+    if (!this.db) this.db = openDatabase(this.storeDir);
+    return this.db;
+  }
+
+  /** Queries on the store; with ifMissing 'empty', null when there is no store yet (nothing is created). */
+  queries(o?: { ifMissing?: 'error' }): Queries;
+  queries(o: { ifMissing: 'empty' }): Queries | null;
+  queries(o: { ifMissing?: 'empty' | 'error' } = {}): Queries | null {
+    if (!this.db && !new Store(this.storeDir).exists()) {
+      if (o.ifMissing === 'empty') return null;
+      throw new CliError(`no Tune Studio store at ${this.storeDir}: nothing has been tracked here yet. Use --dir or TUNESTUDIO_DIR to point at a store.`);
+    }
+    return new Queries(this.database());
+  }
+
+  /** Marks runs whose process vanished as crashed before showing them (best effort). */
+  reap(): void {
+    try {
+      reapCrashedRuns(this.database());
+    } catch {
+      /* read-only or busy store: show what is there */
+    }
+  }
+
+  close(): void {
+    this.db?.close();
+    this.db = null;
+  }
+}

@@ -1,0 +1,259 @@
+// Tracking commands of the `tunestudio` CLI: runs, show, history, best,
+// compare, summary, alerts, stop, delete, export. They use the runtime's
+// tracking services in-process on the same store. `--json` output shapes are
+// stable and documented in the README.
+import { Command, Option } from 'commander';
+import * as fs from 'node:fs';
+import type { AlertLevel } from '../protocol/lines';
+import { Queries, type History } from '../runtime/tracking/queries';
+import { reapCrashedRuns } from '../runtime/tracking/reaper';
+import { Tracker, TrackingError } from '../runtime/tracking/tracker';
+import { RUN_STATUSES, type RunStatus } from '../runtime/tracking/types';
+import { duration, durationOf, num, table, when } from './format';
+import { CliError, type CliContext } from './context';
+
+function jsonOut(v: unknown): void {
+  process.stdout.write(JSON.stringify(v, null, 2) + '\n');
+}
+
+function parseIntOpt(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new CliError(`${name} must be a whole number, got '${v}'`, 2);
+    return n;
+  };
+}
+
+export function registerTrackingCommands(program: Command, ctx: CliContext): void {
+  const cmd = (name: string, description: string) => ctx.command(program, name, description);
+
+  cmd('runs', 'list runs (newest first), including runs that logged nothing')
+    .option('--project <name>', 'only this project')
+    .addOption(new Option('--status <status...>', 'only these statuses').choices([...RUN_STATUSES]))
+    .option('--limit <n>', 'at most n runs', parseIntOpt('--limit'))
+    .action((o: { project?: string; status?: RunStatus[]; limit?: number }) => {
+      const q = ctx.queries({ ifMissing: 'empty' });
+      if (!q) return o && ctx.json ? jsonOut([]) : console.log(`No runs yet (store: ${ctx.storeDir}).`);
+      ctx.reap();
+      const runs = q.listRuns({ project: o.project, status: o.status, limit: o.limit });
+      if (ctx.json) return jsonOut(runs.map(({ config_summary: _c, ...r }) => r));
+      if (!runs.length) return console.log(o.project || o.status ? 'No runs match.' : `No runs yet (store: ${ctx.storeDir}).`);
+      console.log(
+        table(
+          [{ title: 'ID' }, { title: 'NAME', flex: true }, { title: 'PROJECT', flex: true }, { title: 'STATUS' }, { title: 'HEADLINE', flex: true }, { title: 'STARTED' }, { title: 'TIME', align: 'right' }],
+          runs.map((r) => [
+            r.id,
+            r.name,
+            r.project,
+            r.status,
+            r.headline ? `${r.headline.metric} ${num(r.headline.last)}` : '–',
+            when(r.created_at),
+            duration(durationOf(r.created_at, r.ended_at, r.status)),
+          ]),
+        ),
+      );
+    });
+
+  cmd('show', 'show one run: status, config, metric summary, alerts, watchers')
+    .argument('<run>', 'run id or name')
+    .option('--project <name>', 'resolve the name within this project')
+    .action((ref: string, o: { project?: string }) => {
+      const q = ctx.queries();
+      ctx.reap();
+      const d = q.showRun(ref, o.project);
+      if (ctx.json) return jsonOut(d);
+      const lines = [
+        `${d.project}/${d.name}  (${d.id})`,
+        `status     ${d.status}${d.exit_code !== null ? `  exit code ${d.exit_code}` : ''}${d.signal ? `  signal ${d.signal}` : ''}`,
+        ...(d.reason ? [`reason     ${d.reason}`] : []),
+        `started    ${when(d.created_at)}   ended ${when(d.ended_at)}   duration ${duration(d.duration_s)}`,
+        ...(d.progress ? [`progress   ${d.progress.current}${d.progress.total ? ` / ${d.progress.total}` : ''}`] : []),
+        ...(d.malformed_lines || d.rejected_values ? [`warnings   ${d.malformed_lines} malformed lines, ${d.rejected_values} rejected values; last: ${d.last_warning ?? ''}`] : []),
+        ...(d.stop_request ? [`stop       requested by ${d.stop_request.source}: ${d.stop_request.reason}`] : []),
+        `alerts     ${d.alerts.total}${d.alerts.total ? ' (' + Object.entries(d.alerts.by_level).map(([k, v]) => `${v} ${k}`).join(', ') + ')' : ''}`,
+      ];
+      console.log(lines.join('\n'));
+      const cfg = Object.entries(d.config);
+      if (cfg.length) {
+        console.log('\nconfig');
+        for (const [k, v] of cfg) console.log(`  ${k} = ${JSON.stringify(v)}`.slice(0, 100));
+      }
+      const metrics = Object.entries(d.summary);
+      if (metrics.length) {
+        console.log('');
+        console.log(
+          table(
+            [{ title: 'METRIC', flex: true, min: 10 }, { title: 'LAST', align: 'right' }, { title: 'STEP', align: 'right' }, { title: 'MIN', align: 'right' }, { title: 'MAX', align: 'right' }, { title: 'COUNT', align: 'right' }, { title: 'NAN/INF', align: 'right' }],
+            metrics.map(([m, s]) => [m, num(s.last), String(s.last_step), num(s.min), num(s.max), String(s.count), `${s.nan_count}/${s.inf_count}`]),
+          ),
+        );
+      } else console.log('\nno metrics logged');
+      if (d.watchers.length) {
+        console.log('\nwatchers');
+        for (const w of d.watchers) console.log(`  ${w.metric}: ${JSON.stringify(w.spec)}`.slice(0, 100));
+      }
+    });
+
+  cmd('history', "print a metric's history (downsampled with min/max buckets that keep spikes)")
+    .argument('<run>', 'run id or name')
+    .argument('<metric>', 'metric name, e.g. train/loss')
+    .option('--from <step>', 'first step', parseIntOpt('--from'))
+    .option('--to <step>', 'last step', parseIntOpt('--to'))
+    .option('--max-points <n>', 'at most n points (default 500; 0 = all)', parseIntOpt('--max-points'))
+    .action((ref: string, metric: string, o: { from?: number; to?: number; maxPoints?: number }) => {
+      const q = ctx.queries();
+      const run = q.resolveRun(ref);
+      const h: History = q.history(run.id, metric, { from: o.from, to: o.to, maxPoints: o.maxPoints === 0 ? Number.MAX_SAFE_INTEGER : (o.maxPoints ?? 500) });
+      if (ctx.json) return jsonOut({ run: { id: run.id, name: run.name }, ...h });
+      if (!h.total) throw new CliError(`run '${run.name}' has no points of '${metric}' in that range (its metrics: ${q.metricNames([run.id]).join(', ') || 'none'})`);
+      console.log(`${metric} of ${run.name} (${run.id}): ${h.steps.length} of ${h.total} points${h.downsampled ? ' (min/max per bucket)' : ''}`);
+      const nf = new Map<number, string>();
+      for (const r of h.non_finite) nf.set(r.from, `${r.kind} from step ${r.from} to ${r.to} (${r.count} points)`);
+      for (let i = 0; i < h.steps.length; i++) console.log(`${String(h.steps[i]).padStart(10)}  ${h.values[i] === null ? 'NaN/Inf' : num(h.values[i])}`);
+      for (const r of h.non_finite) console.log(`non-finite: ${r.kind} from step ${r.from} to ${r.to} (${r.count} points)`);
+    });
+
+  cmd('best', 'the best run for a metric')
+    .requiredOption('--metric <name>', 'metric name')
+    .addOption(new Option('--direction <dir>', 'lower or higher is better (default: min for loss-like names, max for acc/f1/reward…)').choices(['min', 'max']))
+    .addOption(new Option('--mode <mode>', "which value of each run: its last, min or max").choices(['last', 'min', 'max']).default('last'))
+    .option('--include-all', 'consider runs that did not finish too')
+    .option('--project <name>', 'only this project')
+    .action((o: { metric: string; direction?: 'min' | 'max'; mode: 'last' | 'min' | 'max'; includeAll?: boolean; project?: string }) => {
+      const q = ctx.queries();
+      const b = q.best({ metric: o.metric, direction: o.direction, mode: o.mode, includeAll: o.includeAll, project: o.project });
+      if (!b) {
+        if (ctx.json) return jsonOut({ run: null, value: null, metric: o.metric });
+        throw new CliError(`no ${o.includeAll ? '' : 'finished '}run has a finite ${o.mode} value of '${o.metric}'${o.includeAll ? '' : ' (add --include-all to consider running and failed runs)'}`);
+      }
+      if (ctx.json) return jsonOut(b);
+      console.log(`best ${o.metric} (${b.direction}, ${b.mode}): ${num(b.value)} at step ${b.step}`);
+      console.log(`run ${b.run.name} (${b.run.id}) in ${b.run.project}, ${b.run.status}; ${b.candidates} runs considered`);
+    });
+
+  cmd('compare', 'compare runs: last/min/max of metrics side by side, differing config keys')
+    .argument('<runs...>', 'run ids or names')
+    .option('--metric <name...>', 'only these metrics')
+    .action((refs: string[], o: { metric?: string[] }) => {
+      const q = ctx.queries();
+      const c = q.compare(refs, o.metric);
+      if (ctx.json) return jsonOut(c);
+      const cols = [{ title: 'METRIC', flex: true, min: 10 }, ...c.runs.map((r) => ({ title: r.name, flex: true, align: 'right' as const }))];
+      console.log(
+        table(
+          cols,
+          [
+            ['status', ...c.runs.map((r) => r.status)],
+            ...c.metrics.map((m) => [m, ...c.runs.map((r) => {
+              const s = c.values[r.id]?.[m];
+              return s ? `${num(s.last)} (min ${num(s.min)})` : '–';
+            })]),
+            ...(c.config_diff ?? []).map((k) => [`config.${k}`, ...c.runs.map((r) => JSON.stringify(getPath(c.configs?.[r.id] ?? {}, k)) ?? '–')]),
+          ],
+        ),
+      );
+    });
+
+  cmd('summary', 'runs by status, alerts by level and reason, the best run per metric')
+    .option('--project <name>', 'only this project')
+    .action((o: { project?: string }) => {
+      const q = ctx.queries({ ifMissing: 'empty' });
+      if (q) ctx.reap();
+      const s = q ? q.summary({ project: o.project }) : { project: o.project ?? null, runs: { total: 0, by_status: {} }, alerts: { total: 0, by_level: {}, by_reason: {} }, metrics: [] };
+      if (ctx.json) return jsonOut(s);
+      console.log(`runs: ${s.runs.total}${s.runs.total ? ' (' + Object.entries(s.runs.by_status).map(([k, v]) => `${v} ${k}`).join(', ') + ')' : ''}`);
+      console.log(`alerts: ${s.alerts.total}${s.alerts.total ? ' (' + Object.entries(s.alerts.by_level).map(([k, v]) => `${v} ${k}`).join(', ') + '; ' + Object.entries(s.alerts.by_reason).map(([k, v]) => `${v} ${k}`).join(', ') + ')' : ''}`);
+      if (s.metrics.length) {
+        console.log('');
+        console.log(
+          table(
+            [{ title: 'METRIC', flex: true, min: 10 }, { title: 'RUNS', align: 'right' }, { title: 'DIR' }, { title: 'BEST', align: 'right' }, { title: 'RUN', flex: true }],
+            s.metrics.map((m) => [m.metric, String(m.runs), m.direction, m.best ? num(m.best.value) : '–', m.best ? `${m.best.run_name} (${m.best.run_id})` : 'no finished run']),
+          ),
+        );
+      }
+    });
+
+  cmd('alerts', 'list alerts (oldest first)')
+    .option('--since <iso>', 'created at or after this time, e.g. 2026-11-24T10:00:00Z')
+    .option('--after <id>', 'with an id greater than this (poll without missing or repeating any)', parseIntOpt('--after'))
+    .addOption(new Option('--level <level>', 'only this level').choices(['info', 'warn', 'error']))
+    .option('--run <run>', 'only this run (id or name)')
+    .option('--project <name>', 'only this project')
+    .action((o: { since?: string; after?: number; level?: AlertLevel; run?: string; project?: string }) => {
+      const q = ctx.queries({ ifMissing: 'empty' });
+      if (q) ctx.reap();
+      const list = q ? q.alerts(o) : [];
+      if (ctx.json) return jsonOut(list);
+      if (!list.length) return console.log('No alerts.');
+      console.log(
+        table(
+          [{ title: 'ID', align: 'right' }, { title: 'LEVEL' }, { title: 'REASON' }, { title: 'RUN', flex: true }, { title: 'METRIC', flex: true }, { title: 'STEP', align: 'right' }, { title: 'TITLE', flex: true, min: 12 }],
+          list.map((a) => [String(a.id), a.level, a.reason, a.run_name, a.metric ?? '–', a.step === null ? '–' : String(a.step), a.title + (Number(a.data.count) > 1 ? ` (×${a.data.count})` : '')]),
+        ),
+      );
+    });
+
+  cmd('stop', 'ask a run to stop: its SDK sees shouldStop(); a supervised run is stopped after a grace period')
+    .argument('<run>', 'run id or name')
+    .option('--reason <text>', 'why', 'stopped from the command line')
+    .action((ref: string, o: { reason: string }) => {
+      const q = ctx.queries();
+      const run = q.resolveRun(ref);
+      if (run.status !== 'running') throw new CliError(`run '${run.name}' (${run.id}) is ${run.status}, not running; nothing to stop`);
+      new Tracker(q.db).requestStop(run.id, 'user', o.reason);
+      if (ctx.json) return jsonOut({ run: { id: run.id, name: run.name }, stop_requested: true, reason: o.reason });
+      console.log(`stop requested for ${run.name} (${run.id})`);
+    });
+
+  cmd('delete', 'delete a run and all its metrics and alerts')
+    .argument('<run>', 'run id or name')
+    .option('--yes', 'really delete (required)')
+    .action((ref: string, o: { yes?: boolean }) => {
+      const q = ctx.queries();
+      const run = q.resolveRun(ref);
+      if (!o.yes) throw new CliError(`this deletes run '${run.name}' (${run.id}) and all its data; add --yes to confirm`, 2);
+      if (run.status === 'running') throw new CliError(`run '${run.name}' (${run.id}) is still running; stop it first (tunestudio stop ${run.id})`);
+      q.deleteRun(run.id);
+      if (ctx.json) return jsonOut({ deleted: { id: run.id, name: run.name } });
+      console.log(`deleted ${run.name} (${run.id})`);
+    });
+
+  cmd('export', "write a run's metrics as CSV or JSON lines (step, metric, value, wall_time)")
+    .argument('<run>', 'run id or name')
+    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'jsonl']).default('csv'))
+    .option('--output <file>', 'write to a file instead of stdout')
+    .action((ref: string, o: { format: 'csv' | 'jsonl'; output?: string }) => {
+      const q = ctx.queries();
+      const run = q.resolveRun(ref);
+      const fd = o.output ? fs.openSync(o.output, 'w') : 1;
+      let buf = o.format === 'csv' ? 'step,metric,value,wall_time\n' : '';
+      let n = 0;
+      const flush = () => {
+        fs.writeSync(fd, buf);
+        buf = '';
+      };
+      for (const p of q.points(run.id)) {
+        buf += o.format === 'csv' ? `${p.step},${csvCell(p.metric)},${p.value},${p.wall_time}\n` : JSON.stringify(p) + '\n';
+        if (++n % 5000 === 0) flush();
+      }
+      flush();
+      if (o.output) {
+        fs.closeSync(fd);
+        if (!ctx.json) process.stderr.write(`wrote ${n} points of ${run.name} to ${o.output}\n`);
+        else jsonOut({ run: run.id, points: n, output: o.output });
+      }
+    });
+}
+
+function csvCell(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function getPath(o: Record<string, unknown>, dotted: string): unknown {
+  let v: unknown = o;
+  for (const k of dotted.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
+export { TrackingError, reapCrashedRuns, Queries };

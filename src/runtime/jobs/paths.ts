@@ -1,0 +1,20 @@
+// Where the bundled job helpers live, from the bundle (dist/) or from sources (tests under tsx).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+function distFile(name: string): string {
+  const here = path.join(__dirname, name);
+  if (fs.existsSync(here)) return here;
+  // Running from sources (src/runtime/jobs): the built file is in <root>/dist.
+  const fromSrc = path.resolve(__dirname, '..', '..', '..', 'dist', name);
+  if (fs.existsSync(fromSrc)) return fromSrc;
+  throw new Error(`${name} is missing next to ${__dirname}; run 'npm run build'`);
+}
+
+export function launcherPath(): string {
+  return distFile('launcher.js');
+}
+
+export function trainerPath(): string {
+  return distFile('trainer.js');
+}

@@ -1,0 +1,473 @@
+// Supervises one job process: starts it (through the launcher, in its own
+// process group, output to the job's log file — never a pipe), tails that
+// file for lines, feeds parsers and the run, writes the collapsed log, watches
+// heartbeats (output, metrics, progress.json), detects stalls, honours stop
+// requests and cancels with control → SIGTERM → SIGKILL, and decides the
+// outcome truthfully from the recorded exit. Adopting a job after a runtime
+// restart is the same code path: it tails the file from where it stopped.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { JOB_ENV, type ControlCommandName } from '../../protocol/control';
+import { FrameCollapser, LineSplitter } from '../ingest/lines';
+import { LineIngest } from '../ingest/spec';
+import type { TfeventsTailer } from '../ingest/tfevents';
+import type { IngestEvent, LineParser } from '../ingest/types';
+import { RunIngest } from '../tracking/ingest';
+import type { Tracker } from '../tracking/tracker';
+import { appendControlCommand } from './control';
+import { groupAlive, isSameProcess, killProcessGroup, processStartToken, ProcessTreeSampler } from './proc';
+
+export type JobOutcomeState = 'completed' | 'failed' | 'cancelled' | 'stopped';
+
+export interface JobOutcome {
+  state: JobOutcomeState;
+  exitCode: number | null;
+  signal: string | null;
+  reason: string | null;
+  errorSummary: string | null;
+}
+
+export interface SupervisedCommand {
+  argv: string[];
+  cwd: string;
+  env?: Record<string, string>;
+  stallTimeoutS?: number;
+  graceS?: number;
+}
+
+export interface SupervisorOptions {
+  command: SupervisedCommand;
+  jobDir: string;
+  jobId?: string;
+  runId: string;
+  tracker: Tracker;
+  parsers: LineParser[];
+  tailers?: TfeventsTailer[];
+  /** Raw output as it is read (the CLI passes it through to its stdout). */
+  echo?: (chunk: Buffer) => void;
+  /** The launcher script (dist/launcher.js). */
+  launcher: string;
+  /** The Node that runs the launcher. */
+  nodePath?: string;
+  /** How often the log is read when no file event woke us (ms). */
+  pollMs?: number;
+  /** Take over a running job instead of starting one. */
+  adopt?: { pid: number; startToken: string | null; offset: number };
+  log?: (msg: string) => void;
+  /** Sample CPU/memory of the process tree every this many ms (0: never). */
+  resourceIntervalMs?: number;
+}
+
+export const FILES = {
+  output: 'output.log',
+  log: 'log.txt',
+  control: 'control.json',
+  progress: 'progress.json',
+  exit: 'exit.json',
+} as const;
+
+/** Lines from the end of a log that explain a failure: the last Python traceback, or the last error-looking lines. */
+export function errorSummary(lines: string[], max = 20): string | null {
+  const tb = lines.map((l) => l.startsWith('Traceback (most recent call last)')).lastIndexOf(true);
+  if (tb >= 0) return lines.slice(tb, tb + 60).slice(-max).join('\n').slice(-4000);
+  const idx = lines.map((l) => /\b(error|exception|fatal|panic|killed|out of memory|oom)\b/i.test(l)).lastIndexOf(true);
+  if (idx >= 0) return lines.slice(Math.max(0, idx - 5), idx + 5).join('\n').slice(-4000);
+  const tail = lines.filter((l) => l.trim()).slice(-5);
+  return tail.length ? tail.join('\n').slice(-4000) : null;
+}
+
+export class Supervisor extends EventEmitter {
+  readonly jobDir: string;
+  readonly files: Record<keyof typeof FILES, string>;
+  pid: number | null = null;
+  startToken: string | null = null;
+  /** Bytes of output.log read so far. */
+  offset = 0;
+  progress: { current: number; total: number | undefined } | null = null;
+  statusText: string | null = null;
+  readonly done: Promise<JobOutcome>;
+
+  private resolveDone!: (o: JobOutcome) => void;
+  private child: ChildProcess | null = null;
+  private childExit: { code: number | null; signal: string | null } | null = null;
+  private readonly splitter = new LineSplitter();
+  private readonly collapser = new FrameCollapser();
+  private readonly ingest: RunIngest;
+  /** Runs each line through the job's parsers; the first that claims a line wins. */
+  private readonly lines: LineIngest;
+  private readonly tail: string[] = [];
+  private logFd: number | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private watcher: fs.FSWatcher | null = null;
+  private lastBeat = Date.now();
+  private lastHeartbeatWrite = 0;
+  private lastStopCheck = 0;
+  private lastProgressMtime = 0;
+  private termination: { kind: 'cancel' | 'stop' | 'stall'; reason: string; at: number; step: number } | null = null;
+  private finished = false;
+  private reading = false;
+  private sampler: { s: ProcessTreeSampler; at: number } | null = null;
+
+  constructor(private readonly o: SupervisorOptions) {
+    super();
+    this.jobDir = o.jobDir;
+    fs.mkdirSync(this.jobDir, { recursive: true });
+    this.files = Object.fromEntries(Object.entries(FILES).map(([k, v]) => [k, path.join(this.jobDir, v)])) as Record<keyof typeof FILES, string>;
+    this.ingest = new RunIngest(o.tracker, o.runId);
+    this.lines = new LineIngest(o.parsers);
+    this.ingest.onProgress = (current, total) => {
+      this.progress = { current, total };
+      this.emit('progress', this.progress);
+    };
+    this.ingest.onStatus = (t) => {
+      this.statusText = t;
+      this.emit('status', t);
+    };
+    this.done = new Promise((r) => (this.resolveDone = r));
+    if (o.adopt) this.offset = o.adopt.offset;
+  }
+
+  private get stallMs(): number {
+    return (this.o.command.stallTimeoutS ?? 600) * 1000;
+  }
+  private get graceMs(): number {
+    return (this.o.command.graceS ?? 10) * 1000;
+  }
+
+  /** Where a later supervisor should resume reading: the end of the last complete line. */
+  get resumeOffset(): number {
+    return this.offset - this.splitter.pendingBytes;
+  }
+
+  /** Starts (or adopts) the process and the supervision loop. */
+  start(): { pid: number; startToken: string | null } {
+    if (this.o.adopt) {
+      this.pid = this.o.adopt.pid;
+      this.startToken = this.o.adopt.startToken;
+      this.lastBeat = Date.now();
+    } else {
+      this.spawn();
+    }
+    if ((this.o.resourceIntervalMs ?? 10_000) > 0 && this.pid) this.sampler = { s: new ProcessTreeSampler(this.pid), at: 0 };
+    try {
+      this.watcher = fs.watch(this.jobDir, () => this.tick());
+      this.watcher.on('error', () => undefined);
+    } catch {
+      /* polling alone */
+    }
+    this.timer = setInterval(() => this.tick(), this.o.pollMs ?? 200);
+    for (const t of this.o.tailers ?? []) t.start((events) => this.handleEvents(events), { intervalMs: 1000 });
+    this.tick();
+    return { pid: this.pid!, startToken: this.startToken };
+  }
+
+  private spawn(): void {
+    const c = this.o.command;
+    if (!c.argv.length) throw new Error('the job has no command to run');
+    fs.rmSync(this.files.exit, { force: true });
+    const out = fs.openSync(this.files.output, 'a');
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      // Python buffers stdout when it is not a terminal; a log file needs lines as they come.
+      PYTHONUNBUFFERED: '1',
+      ...c.env,
+      [JOB_ENV.supervised]: '1',
+      [JOB_ENV.runId]: this.o.runId,
+      [JOB_ENV.jobDir]: this.jobDir,
+      [JOB_ENV.control]: this.files.control,
+      [JOB_ENV.progress]: this.files.progress,
+      ...(this.o.jobId ? { [JOB_ENV.jobId]: this.o.jobId } : {}),
+    };
+    delete env.ELECTRON_RUN_AS_NODE;
+    try {
+      this.child = spawn(this.o.nodePath ?? process.execPath, [this.o.launcher, this.files.exit, '--', ...c.argv], {
+        cwd: c.cwd,
+        env,
+        detached: true,
+        stdio: ['pipe', out, out],
+        windowsHide: true,
+      });
+    } finally {
+      fs.closeSync(out);
+    }
+    this.child.stdin?.on('error', () => undefined);
+    this.child.on('exit', (code, signal) => {
+      this.childExit = { code, signal };
+      this.tick();
+    });
+    this.child.on('error', (e) => {
+      this.childExit = { code: 127, signal: null };
+      this.log(`cannot start the launcher: ${e.message}`);
+      this.tick();
+    });
+    this.pid = this.child.pid ?? null;
+    if (!this.pid) throw new Error(`could not start '${c.argv[0]}'`);
+    this.startToken = processStartToken(this.pid);
+    this.lastBeat = Date.now();
+  }
+
+  private log(msg: string): void {
+    this.o.log?.(msg);
+  }
+
+  /** Sends a control command (control.json, and stdin when we started the process). */
+  control(cmd: ControlCommandName, reason?: string): void {
+    const c = appendControlCommand(this.files.control, cmd, reason);
+    try {
+      this.child?.stdin?.write(JSON.stringify(c) + '\n');
+    } catch {
+      /* stdin closed: the file carries it */
+    }
+  }
+
+  /** A user cancel: control stop, then SIGTERM after the grace period, then SIGKILL. Ends `cancelled`. */
+  cancel(reason = 'cancelled by the user'): void {
+    this.terminate('cancel', reason);
+  }
+
+  private terminate(kind: 'cancel' | 'stop' | 'stall', reason: string): void {
+    if (this.finished || this.termination) return;
+    this.termination = { kind, reason, at: Date.now(), step: 0 };
+    this.emit('terminating', kind, reason);
+    if (kind === 'stall') {
+      this.signalGroup('SIGTERM');
+      this.termination.step = 1;
+    } else {
+      this.control('stop', reason);
+    }
+    this.tick();
+  }
+
+  private signalGroup(sig: NodeJS.Signals): void {
+    if (!this.pid) return;
+    try {
+      killProcessGroup(this.pid, sig);
+    } catch (e) {
+      this.log(`cannot signal job group ${this.pid}: ${(e as Error).message}`);
+    }
+  }
+
+  private alive(): boolean {
+    if (!this.pid) return false;
+    if (this.child) return this.childExit === null;
+    return isSameProcess(this.pid, this.startToken);
+  }
+
+  private tick(): void {
+    if (this.finished || this.reading) return;
+    this.reading = true;
+    try {
+      this.readNew();
+      this.checkProgressFile();
+      const now = Date.now();
+      if (now - this.lastHeartbeatWrite > 5000) {
+        this.lastHeartbeatWrite = now;
+        this.o.tracker.heartbeat(this.o.runId);
+        this.ingest.flushCounters();
+      }
+      if (this.sampler && now - this.sampler.at >= (this.o.resourceIntervalMs ?? 10_000)) this.sampleResources(now);
+      if (!this.termination && now - this.lastStopCheck > 500) {
+        this.lastStopCheck = now;
+        const stop = this.o.tracker.stopRequested(this.o.runId);
+        if (stop) this.terminate('stop', stop.reason);
+      }
+      if (!this.termination && now - this.lastBeat > this.stallMs && this.alive()) {
+        const mins = this.stallMs / 60_000;
+        const reason = `stalled: no progress for ${mins >= 1 ? `${Math.round(mins * 10) / 10} min` : `${Math.round(this.stallMs / 1000)} s`}`;
+        this.o.tracker.alert(this.o.runId, {
+          title: 'Job stalled',
+          text: `No output, metric or progress.json update for ${Math.round(this.stallMs / 1000)} s; stopping it (SIGTERM, then SIGKILL after ${this.graceMs / 1000} s).`,
+          level: 'error',
+          reason: 'stalled',
+          data: { stall_timeout_s: this.stallMs / 1000, last_heartbeat: new Date(this.lastBeat).toISOString() },
+        });
+        this.terminate('stall', reason);
+      }
+      this.escalate(now);
+      if (!this.alive()) void this.finish();
+    } catch (e) {
+      this.log(`supervision error: ${(e as Error).stack ?? e}`);
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  private escalate(now: number): void {
+    const t = this.termination;
+    if (!t || !this.alive()) return;
+    const elapsed = now - t.at;
+    if (t.kind === 'stall') {
+      if (t.step === 1 && elapsed >= this.graceMs) {
+        this.signalGroup('SIGKILL');
+        t.step = 2;
+      }
+      return;
+    }
+    if (t.step === 0 && elapsed >= this.graceMs) {
+      this.signalGroup('SIGTERM');
+      t.step = 1;
+    } else if (t.step === 1 && elapsed >= 2 * this.graceMs) {
+      this.signalGroup('SIGKILL');
+      t.step = 2;
+    }
+  }
+
+  private readNew(): void {
+    let size: number;
+    try {
+      size = fs.statSync(this.files.output).size;
+    } catch {
+      return;
+    }
+    if (size < this.offset) this.offset = 0; // truncated by someone: start over rather than stall
+    if (size === this.offset) return;
+    if (this.logFd === null) this.logFd = fs.openSync(this.files.output, 'r');
+    const buf = Buffer.allocUnsafe(1 << 20);
+    while (this.offset < size) {
+      const n = fs.readSync(this.logFd, buf, 0, Math.min(buf.length, size - this.offset), this.offset);
+      if (n <= 0) break;
+      this.offset += n;
+      const chunk = buf.subarray(0, n);
+      this.o.echo?.(Buffer.from(chunk));
+      this.consume(this.splitter.push(chunk));
+    }
+  }
+
+  private consume(pieces: Array<{ text: string; final: boolean; raw?: string }>): void {
+    if (!pieces.length) return;
+    this.lastBeat = Date.now();
+    const out: string[] = [];
+    for (const p of pieces) {
+      const line = this.collapser.push(p);
+      if (line !== null) {
+        out.push(line);
+        this.tail.push(line);
+        if (this.tail.length > 200) this.tail.splice(0, this.tail.length - 200);
+      }
+      this.handleEvents(this.lines.line(p.text, p.final));
+    }
+    if (out.length) fs.appendFileSync(this.files.log, out.join('\n') + '\n');
+  }
+
+  private handleEvents(events: IngestEvent[]): void {
+    if (!events.length) return;
+    this.lastBeat = Date.now();
+    for (const e of events) {
+      try {
+        this.ingest.handle(e);
+      } catch (err) {
+        this.log(`could not record ${e.type} from the job: ${(err as Error).message}`);
+      }
+    }
+    this.emit('metrics');
+  }
+
+  private checkProgressFile(): void {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(this.files.progress);
+    } catch {
+      return;
+    }
+    if (st.mtimeMs === this.lastProgressMtime) return;
+    this.lastProgressMtime = st.mtimeMs;
+    this.lastBeat = Date.now();
+    try {
+      const p = JSON.parse(fs.readFileSync(this.files.progress, 'utf8')) as { current?: unknown; total?: unknown; status?: unknown };
+      if (typeof p.current === 'number') this.handleEvents([{ type: 'progress', current: p.current, total: typeof p.total === 'number' ? p.total : undefined, source: 'progress.json' }]);
+      if (typeof p.status === 'string') this.ingest.onStatus?.(p.status);
+    } catch {
+      /* being written: the next change is read */
+    }
+  }
+
+  private sampleResources(now: number): void {
+    const s = this.sampler!;
+    s.at = now;
+    const u = s.s.sample();
+    if (!u) return;
+    const metrics: Record<string, number> = { 'system/memory_mb': Math.round(u.rssBytes / 1048576), 'system/processes': u.pids.length };
+    if (u.cpuPercent !== null) metrics['system/cpu_percent'] = Math.round(u.cpuPercent * 10) / 10;
+    this.emit('resources', metrics);
+    this.logSystem(metrics);
+  }
+
+  /** System metrics go on the run's current step and never advance it. */
+  logSystem(metrics: Record<string, number>): void {
+    try {
+      this.o.tracker.logAtCurrentStep(this.o.runId, metrics);
+    } catch (e) {
+      this.log(`could not record system metrics: ${(e as Error).message}`);
+    }
+  }
+
+  private async finish(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer) clearInterval(this.timer);
+    this.watcher?.close();
+    for (const t of this.o.tailers ?? []) {
+      try {
+        this.handleEvents(await t.poll());
+      } catch {
+        /* reported as malformed events */
+      }
+      await t.stop();
+    }
+    this.readNew();
+    this.consume(this.splitter.flush());
+    const last = this.collapser.flush();
+    if (last) {
+      fs.appendFileSync(this.files.log, last + '\n');
+      this.tail.push(last);
+    }
+    if (this.logFd !== null) fs.closeSync(this.logFd);
+    this.ingest.flushCounters();
+    // Nothing of the job's group may outlive it (dataloader workers, grandchildren).
+    if (this.pid && groupAlive(this.pid)) this.signalGroup('SIGKILL');
+    const exit = this.readExit();
+    const outcome = this.decide(exit);
+    this.emit('exit', outcome);
+    this.resolveDone(outcome);
+  }
+
+  private readExit(): { code: number | null; signal: string | null; error?: string } {
+    try {
+      const e = JSON.parse(fs.readFileSync(this.files.exit, 'utf8')) as { code: number | null; signal: string | null; error?: string };
+      return { code: e.code ?? null, signal: e.signal ?? null, error: e.error };
+    } catch {
+      // No record: the launcher itself was killed (SIGKILL) or vanished.
+      if (this.childExit) return { code: this.childExit.code, signal: this.childExit.signal };
+      return { code: null, signal: null, error: 'the process ended without recording its exit (killed with SIGKILL, or the machine restarted)' };
+    }
+  }
+
+  private decide(exit: { code: number | null; signal: string | null; error?: string }): JobOutcome {
+    const t = this.termination;
+    const base = { exitCode: exit.code, signal: exit.signal };
+    if (t?.kind === 'cancel') return { ...base, state: 'cancelled', reason: t.reason, errorSummary: null };
+    if (t?.kind === 'stop') return { ...base, state: 'stopped', reason: `stopped: ${t.reason}`, errorSummary: null };
+    if (t?.kind === 'stall') return { ...base, state: 'failed', reason: t.reason, errorSummary: errorSummary(this.tail) };
+    if (exit.code === 0 && !exit.signal) return { ...base, state: 'completed', reason: null, errorSummary: null };
+    const reason = exit.error
+      ? exit.error
+      : exit.signal
+        ? `killed by ${exit.signal}`
+        : `exit code ${exit.code}`;
+    return { ...base, state: 'failed', reason, errorSummary: errorSummary(this.tail) };
+  }
+
+  /** Stops watching without touching the process (runtime shutdown: the job goes on and is adopted later). */
+  detach(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer) clearInterval(this.timer);
+    this.watcher?.close();
+    for (const t of this.o.tailers ?? []) void t.stop();
+    if (this.logFd !== null) fs.closeSync(this.logFd);
+    this.child?.unref();
+    (this.child?.stdin as { unref?: () => void } | undefined)?.unref?.();
+  }
+}

@@ -1,0 +1,95 @@
+// Applies what parsers read from a trainer's output (line protocol, Hugging
+// Face dict lines, regex presets, tfevents) to its run: every source goes
+// through the same Tracker.log, so watchers see numbers from any source.
+import type { IngestEvent } from '../ingest/types';
+import type { ProtocolMessage } from '../../protocol/lines';
+import type { Tracker } from './tracker';
+import { WatchError } from './watchers';
+
+export interface IngestCounters {
+  metrics: number;
+  malformed: number;
+  lastMalformed: string | null;
+}
+
+export class RunIngest {
+  readonly counters: IngestCounters = { metrics: 0, malformed: 0, lastMalformed: null };
+  private pendingMalformed = 0;
+  private progressTotal: number | undefined;
+  /** Called with each progress update (the jobs view shows it). */
+  onProgress?: (current: number, total: number | undefined) => void;
+  /** Called with a free-form status text from the trainer. */
+  onStatus?: (text: string) => void;
+
+  constructor(
+    private readonly tracker: Tracker,
+    readonly runId: string,
+  ) {}
+
+  handle(e: IngestEvent): void {
+    switch (e.type) {
+      case 'metrics':
+        this.log(e.metrics, e.step, e.wallTime);
+        break;
+      case 'protocol':
+        this.apply(e.message);
+        break;
+      case 'progress':
+        this.progress(e.current, e.total);
+        break;
+      case 'malformed':
+        this.malformed(`${e.source}: ${e.error} — ${e.line.slice(0, 200)}`);
+        break;
+    }
+  }
+
+  private log(metrics: Record<string, unknown>, step?: number, wall?: number): void {
+    const r = this.tracker.log(this.runId, metrics, step, wall);
+    this.counters.metrics += r.accepted;
+  }
+
+  private malformed(msg: string): void {
+    this.counters.malformed++;
+    this.counters.lastMalformed = msg;
+    this.pendingMalformed++;
+  }
+
+  private progress(current: number, total?: number): void {
+    if (total !== undefined) this.progressTotal = total;
+    this.onProgress?.(current, this.progressTotal);
+    this.tracker.heartbeat(this.runId, { current, total: this.progressTotal ?? null });
+  }
+
+  apply(m: ProtocolMessage): void {
+    if (m.config) this.tracker.setConfig(this.runId, m.config);
+    if (m.watch) {
+      const { metric, ...options } = m.watch;
+      try {
+        this.tracker.watch(this.runId, metric, options);
+      } catch (e) {
+        if (e instanceof WatchError) this.malformed(`watch: ${e.message}`);
+        else throw e;
+      }
+    }
+    if (m.metrics) this.log(m.metrics, m.step);
+    if (m.progress) this.progress(m.progress.current, m.progress.total);
+    if (m.alert) {
+      const a = m.alert;
+      const reason = typeof a.data?.reason === 'string' ? a.data.reason : undefined;
+      this.tracker.alert(this.runId, { title: a.title, text: a.text, level: a.level, data: a.data, metric: a.metric ?? null, step: a.step ?? m.step ?? null, reason });
+    }
+    if (m.sample) this.tracker.addSample(this.runId, { step: m.sample.step ?? m.step, prompt: m.sample.prompt, text: m.sample.text });
+    if (m.checkpoint) {
+      this.tracker.addArtifact(this.runId, { kind: 'checkpoint', step: m.checkpoint.step ?? m.step, path: m.checkpoint.path, data: m.checkpoint.metrics ?? {} });
+    }
+    if (m.status) this.onStatus?.(m.status);
+    if (m.stop) this.tracker.requestStop(this.runId, 'program', m.stop.reason ?? 'the program stopped itself');
+  }
+
+  /** Writes the malformed-line count gathered since the last call. */
+  flushCounters(): void {
+    if (!this.pendingMalformed) return;
+    this.tracker.countMalformed(this.runId, this.pendingMalformed, this.counters.lastMalformed ?? '');
+    this.pendingMalformed = 0;
+  }
+}
