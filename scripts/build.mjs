@@ -39,7 +39,8 @@ const common = {
   absWorkingDir: root,
 };
 
-const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: NODE_EXTERNALS };
+// 'module' first: some packages (jsonc-parser) ship a UMD main that esbuild cannot follow.
+const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: NODE_EXTERNALS, mainFields: ['module', 'main'] };
 
 function exists(p) {
   return fs.existsSync(path.join(root, p));

@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { CliContext, CliError } from './context';
 import { registerTrackingCommands } from './tracking';
 import { registerRunCommand } from './run';
+import { registerJobCommands } from './jobs';
+import { registerDatasetCommands } from './dataset';
 
 declare const TUNESTUDIO_VERSION: string;
 export const VERSION = typeof TUNESTUDIO_VERSION === 'string' ? TUNESTUDIO_VERSION : '0.0.0-dev';
@@ -25,6 +27,8 @@ export function buildProgram(ctx: CliContext): Command {
   });
   registerTrackingCommands(program, ctx);
   registerRunCommand(program, ctx);
+  registerJobCommands(program, ctx);
+  registerDatasetCommands(program, ctx);
   return program;
 }
 

@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { createParsers, ParserSpecError } from '../runtime/ingest/spec';
 import type { ParserSpec } from '../runtime/ingest/types';
-import { Supervisor, type JobOutcome } from '../runtime/jobs/supervisor';
+import { Supervisor } from '../runtime/jobs/supervisor';
+import { runStatusFor } from '../runtime/jobs/scheduler';
 import { Tracker } from '../runtime/tracking/tracker';
 import { validateWatch, WatchError } from '../runtime/tracking/watchers';
 import { CliError, type CliContext } from './context';
@@ -26,10 +27,6 @@ function parseJsonArg(flag: string, v: string): unknown {
   }
 }
 
-/** Maps a job outcome to the run's final status. */
-export function runStatusFor(o: JobOutcome): 'finished' | 'failed' | 'cancelled' | 'stopped' {
-  return o.state === 'completed' ? 'finished' : o.state;
-}
 
 export function registerRunCommand(program: Command, ctx: CliContext): void {
   ctx
@@ -116,13 +113,13 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       const outcome = await sup.done;
       process.removeListener('SIGINT', onSigint);
       process.removeListener('SIGTERM', onSigint);
-      tracker.finishRun(run.id, runStatusFor(outcome), { exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason });
+      tracker.finishRun(run.id, runStatusFor(outcome.state), { exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason });
       tracker.close();
       if (outcome.state !== 'completed') {
-        const msg = `run ${run.name} (${run.id}) ${runStatusFor(outcome)}${outcome.reason ? `: ${outcome.reason}` : ''}`;
+        const msg = `run ${run.name} (${run.id}) ${runStatusFor(outcome.state)}${outcome.reason ? `: ${outcome.reason}` : ''}`;
         process.stderr.write(`tunestudio: ${msg}\n`);
       }
-      if (ctx.json) process.stderr.write(JSON.stringify({ run: run.id, status: runStatusFor(outcome), exit_code: outcome.exitCode, signal: outcome.signal, reason: outcome.reason }) + '\n');
+      if (ctx.json) process.stderr.write(JSON.stringify({ run: run.id, status: runStatusFor(outcome.state), exit_code: outcome.exitCode, signal: outcome.signal, reason: outcome.reason }) + '\n');
       fs.rmSync(path.join(jobDir, 'control.json'), { force: true });
       process.exitCode = outcome.exitCode ?? (outcome.signal ? 128 + (signalNumber(outcome.signal) ?? 0) : 1);
     });

@@ -18,3 +18,8 @@ export function launcherPath(): string {
 export function trainerPath(): string {
   return distFile('trainer.js');
 }
+
+/** The command that runs the built-in trainer on a config (a real Node, never the editor's Electron). */
+export function builtinArgv(trainConfig: string): string[] {
+  return [process.execPath, trainerPath(), trainConfig];
+}

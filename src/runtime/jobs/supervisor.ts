@@ -136,6 +136,11 @@ export class Supervisor extends EventEmitter {
     return (this.o.command.graceS ?? 10) * 1000;
   }
 
+  /** Where each TensorBoard tailer has read to (saved for a later supervisor). */
+  tailerOffsets(): Array<Record<string, number>> {
+    return (this.o.tailers ?? []).map((t) => t.offsets());
+  }
+
   /** Where a later supervisor should resume reading: the end of the last complete line. */
   get resumeOffset(): number {
     return this.offset - this.splitter.pendingBytes;
@@ -417,6 +422,7 @@ export class Supervisor extends EventEmitter {
       await t.stop();
     }
     this.readNew();
+    this.checkProgressFile();
     this.consume(this.splitter.flush());
     const last = this.collapser.flush();
     if (last) {

@@ -1,0 +1,220 @@
+// Job commands of the `tunestudio` CLI: submit, jobs, cancel, logs, serve.
+// They work on the store's persistent queue; the scheduler (VS Code's runtime
+// or `tunestudio serve`) starts the jobs.
+import { Command, Option } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { JOB_STATES, type JobState } from '../protocol/jobs';
+import { parseJsonWithNonFinite } from '../protocol/lines';
+import { JobStore } from '../runtime/jobs/jobStore';
+import { builtinArgv, launcherPath } from '../runtime/jobs/paths';
+import { readLease, Scheduler } from '../runtime/jobs/scheduler';
+import { JobSpecError, resolveJobSpec } from '../runtime/jobs/spec';
+import { Tracker } from '../runtime/tracking/tracker';
+import { validateWatch, WatchError } from '../runtime/tracking/watchers';
+import { duration, num, table, when } from './format';
+import { CliError, type CliContext } from './context';
+import { parserSpec } from './run';
+
+function jsonOut(v: unknown): void {
+  process.stdout.write(JSON.stringify(v, null, 2) + '\n');
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+export function registerJobCommands(program: Command, ctx: CliContext): void {
+  const store = () => new JobStore(ctx.database(), ctx.storeDir);
+
+  ctx
+    .command(program, 'submit', 'queue a job: a command (after --) or a *.tunejob.json file; prints the job id')
+    .usage('[options] FILE.tunejob.json | [options] -- COMMAND [ARGS...]')
+    .argument('[command...]', 'a *.tunejob.json file, or the command and its arguments after --')
+    .option('--name <name>', 'run name')
+    .option('--project <name>', 'project')
+    .option('--priority <n>', 'higher runs first (default 0)')
+    .option('--watch <json>', 'a watcher as JSON (repeatable)', collect, [])
+    .option('--parser <spec>', 'protocol, hf, regex:lightning, regex:ace-step, tfevents:DIR (repeatable)', collect, [])
+    .option('--stall-timeout <seconds>', 'fail the job after this long without output or progress (default 600)')
+    .option('--grace <seconds>', 'seconds between asking to stop, SIGTERM and SIGKILL (default 10)')
+    .action((args: string[], o: { name?: string; project?: string; priority?: string; watch: string[]; parser: string[]; stallTimeout?: string; grace?: string }) => {
+      if (!args.length) throw new CliError('give a *.tunejob.json file or a command after --, e.g. tunestudio submit -- python train.py', 2);
+      const isFile = args.length === 1 && /\.tunejob\.json$/i.test(args[0]);
+      let raw: Record<string, unknown>;
+      let baseDir = process.cwd();
+      let specFile: string | undefined;
+      if (isFile) {
+        specFile = path.resolve(args[0]);
+        baseDir = path.dirname(specFile);
+        try {
+          raw = parseJsonWithNonFinite(fs.readFileSync(specFile, 'utf8')) as Record<string, unknown>;
+        } catch (e) {
+          throw new CliError(`cannot read ${args[0]}: ${(e as Error).message}`);
+        }
+      } else raw = { command: args };
+      const over: Record<string, unknown> = {};
+      if (o.name) over.name = o.name;
+      if (o.project) over.project = o.project;
+      if (o.priority !== undefined) over.priority = Number(o.priority);
+      if (o.stallTimeout !== undefined) over.stall_timeout_s = Number(o.stallTimeout);
+      if (o.grace !== undefined) over.grace_s = Number(o.grace);
+      if (o.parser.length) over.parsers = o.parser.map(parserSpec);
+      if (o.watch.length) {
+        over.watchers = o.watch.map((w) => {
+          let v: Record<string, unknown>;
+          try {
+            v = JSON.parse(w);
+          } catch (e) {
+            throw new CliError(`--watch must be JSON like '{"metric":"train/loss","nan":true}': ${(e as Error).message}`, 2);
+          }
+          const { metric, ...opts } = v;
+          try {
+            validateWatch(metric, opts);
+          } catch (e) {
+            if (e instanceof WatchError) throw new CliError(`--watch ${w}: ${e.message}`, 2);
+            throw e;
+          }
+          return v;
+        });
+      }
+      let spec;
+      try {
+        spec = resolveJobSpec({ ...raw, ...over }, { baseDir, specFile, builtinArgv });
+      } catch (e) {
+        if (e instanceof JobSpecError) throw new CliError(`the job has problems: ${e.message}`);
+        throw e;
+      }
+      const job = store().insert(spec, specFile ?? null);
+      const lease = readLease(ctx.database());
+      const scheduled = !!lease && Date.now() / 1000 - lease.heartbeat_at < 15;
+      if (ctx.json) return jsonOut({ ...job, scheduler_running: scheduled });
+      console.log(job.id);
+      if (!scheduled) process.stderr.write('note: no scheduler is running for this store; open the workspace in VS Code with Tune Studio, or run `tunestudio serve`\n');
+    });
+
+  ctx
+    .command(program, 'jobs', 'list jobs: running, queued (in order), then finished')
+    .addOption(new Option('--state <state...>', 'only these states').choices([...JOB_STATES]))
+    .option('--limit <n>', 'at most n jobs')
+    .action((o: { state?: JobState[]; limit?: string }) => {
+      if (!ctx.json && !fs.existsSync(path.join(ctx.storeDir, 'studio.db'))) return console.log(`No jobs yet (store: ${ctx.storeDir}).`);
+      const jobs = fs.existsSync(path.join(ctx.storeDir, 'studio.db')) ? store().list({ states: o.state, limit: o.limit ? Number(o.limit) : undefined }) : [];
+      if (ctx.json) return jsonOut(jobs);
+      if (!jobs.length) return console.log('No jobs.');
+      console.log(
+        table(
+          [{ title: 'ID' }, { title: 'NAME', flex: true }, { title: 'STATE' }, { title: 'PROGRESS', flex: true }, { title: 'RUN' }, { title: 'CREATED' }, { title: 'REASON', flex: true, min: 8 }],
+          jobs.map((j) => [
+            j.id,
+            j.name,
+            j.state + (j.queue_position ? ` #${j.queue_position}` : ''),
+            j.progress ? `${num(j.progress.current)}${j.progress.total ? `/${num(j.progress.total)}` : ''}${j.progress.eta_s !== null ? ` eta ${duration(j.progress.eta_s)}` : ''}` : '–',
+            j.run_id ?? '–',
+            when(j.created_at),
+            j.reason ?? (j.exit_code !== null ? `exit ${j.exit_code}` : ''),
+          ]),
+        ),
+      );
+    });
+
+  ctx
+    .command(program, 'cancel', 'cancel a job: queued → cancelled now; running → asked to stop, then SIGTERM, then SIGKILL')
+    .argument('<job>', 'job id (or a unique prefix, or its name)')
+    .option('--reason <text>', 'why', 'cancelled from the command line')
+    .action((ref: string, o: { reason: string }) => {
+      const r = store().requestCancel(ref, o.reason);
+      if (ctx.json) return jsonOut({ job: r.job, immediate: r.immediate });
+      console.log(r.immediate ? `cancelled ${r.job.id} (${r.job.name}) before it started` : `cancel requested for ${r.job.id} (${r.job.name}); the scheduler stops it`);
+    });
+
+  ctx
+    .command(program, 'logs', "print a job's log (progress-bar frames collapsed)")
+    .argument('<job>', 'job id (or a unique prefix, or its name)')
+    .option('-f, --follow', 'keep printing as the log grows, until the job ends')
+    .action(async (ref: string, o: { follow?: boolean }) => {
+      const s = store();
+      const job = s.get(ref);
+      let pos = 0;
+      const dump = () => {
+        let fd: number;
+        try {
+          fd = fs.openSync(job.log_path, 'r');
+        } catch {
+          return;
+        }
+        try {
+          const size = fs.fstatSync(fd).size;
+          const buf = Buffer.alloc(64 * 1024);
+          while (pos < size) {
+            const n = fs.readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
+            if (n <= 0) break;
+            process.stdout.write(buf.subarray(0, n));
+            pos += n;
+          }
+        } finally {
+          fs.closeSync(fd);
+        }
+      };
+      dump();
+      if (!o.follow) {
+        if (pos === 0 && !ctx.json) process.stderr.write(`(no output yet from ${job.id}, ${job.state})\n`);
+        return;
+      }
+      for (;;) {
+        const state = s.get(job.id).state;
+        dump();
+        if (['completed', 'failed', 'cancelled', 'stopped'].includes(state)) {
+          dump();
+          process.stderr.write(`-- job ${job.id} ${state}\n`);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    });
+
+  ctx
+    .command(program, 'serve', 'run the scheduler without VS Code: start queued jobs, supervise them, track their runs')
+    .option('--slots <n>', 'jobs at once (default 1)', '1')
+    .action(async (o: { slots: string }) => {
+      const slots = Number(o.slots);
+      if (!Number.isInteger(slots) || slots < 1) throw new CliError('--slots must be a whole number ≥ 1', 2);
+      const db = ctx.database();
+      const tracker = new Tracker(db, { onError: (e) => process.stderr.write(`tunestudio serve: cannot write the store: ${e.message}\n`) });
+      let lastSaid = '';
+      const sched = new Scheduler({
+        db,
+        tracker,
+        storeDir: ctx.storeDir,
+        launcher: launcherPath(),
+        slots: () => slots,
+        trusted: () => true,
+        log: (level, msg) => level !== 'debug' && process.stderr.write(`${new Date().toISOString()} ${level}: ${msg}\n`),
+        onChange: () => {
+          const said = sched.describe();
+          if (said !== lastSaid) {
+            lastSaid = said;
+            process.stderr.write(`${said}\n`);
+          }
+        },
+        label: 'tunestudio serve',
+      });
+      sched.start();
+      process.stderr.write(`tunestudio serve: store ${ctx.storeDir}; Ctrl-C to stop (running jobs go on and are adopted by the next scheduler)\n`);
+      const said = setInterval(() => {
+        const s = sched.describe();
+        if (s !== lastSaid) {
+          lastSaid = s;
+          process.stderr.write(`${s}\n`);
+        }
+      }, 1000);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      clearInterval(said);
+      sched.stop();
+      tracker.close();
+    });
+}

@@ -1,0 +1,195 @@
+// Job rows in the store: the persistent queue. Any process may submit, list,
+// request a cancel or send control; only the scheduler (lease holder) starts
+// and finishes jobs.
+import type Database from 'better-sqlite3';
+import * as path from 'node:path';
+import { FINAL_JOB_STATES, type Job, type JobSpec, type JobState } from '../../protocol/jobs';
+import type { ControlCommandName } from '../../protocol/control';
+import { newRunId } from '../tracking/names';
+import { nowIso } from '../tracking/tracker';
+import { appendControlCommand } from './control';
+import { FILES } from './supervisor';
+import type { ResolvedSpec } from './spec';
+
+export class JobError extends Error {}
+
+interface JobRow {
+  id: string;
+  state: JobState;
+  name: string;
+  project: string;
+  spec: string;
+  spec_file: string | null;
+  priority: number;
+  seq: number;
+  attempt: number;
+  pid: number | null;
+  pid_start: string | null;
+  exit_code: number | null;
+  signal: string | null;
+  reason: string | null;
+  error_summary: string | null;
+  run_id: string | null;
+  created_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+  updated_at: string;
+  log_offset: number;
+  progress_current: number | null;
+  progress_total: number | null;
+  status_text: string | null;
+  cancel_requested: string | null;
+  supervisor: string | null;
+}
+
+export type { JobRow };
+
+export function jobDir(storeDir: string, id: string): string {
+  return path.join(storeDir, 'jobs', id);
+}
+
+export class JobStore {
+  constructor(
+    readonly db: Database.Database,
+    readonly storeDir: string,
+  ) {}
+
+  toJob(r: JobRow, queuePosition?: number): Job {
+    let eta: number | null = null;
+    if (r.state === 'running' && r.progress_current && r.progress_total && r.started_at) {
+      const elapsed = (Date.now() - Date.parse(r.started_at)) / 1000;
+      if (r.progress_current > 0 && r.progress_total > r.progress_current) eta = Math.round((elapsed / r.progress_current) * (r.progress_total - r.progress_current));
+    }
+    return {
+      id: r.id,
+      state: r.state,
+      name: r.name,
+      project: r.project,
+      spec: JSON.parse(r.spec) as JobSpec,
+      spec_file: r.spec_file,
+      priority: r.priority,
+      attempt: r.attempt,
+      pid: r.pid,
+      exit_code: r.exit_code,
+      signal: r.signal,
+      reason: r.reason,
+      error_summary: r.error_summary,
+      run_id: r.run_id,
+      created_at: r.created_at,
+      started_at: r.started_at,
+      ended_at: r.ended_at,
+      log_path: path.join(jobDir(this.storeDir, r.id), FILES.log),
+      progress: r.progress_current === null ? null : { current: r.progress_current, total: r.progress_total, eta_s: eta },
+      status_text: r.status_text,
+      ...(queuePosition ? { queue_position: queuePosition } : {}),
+    };
+  }
+
+  row(id: string): JobRow | undefined {
+    return this.db.prepare(`SELECT * FROM jobs WHERE id = ?`).get(id) as JobRow | undefined;
+  }
+
+  /** A job by id, or by a unique prefix of its id. */
+  get(ref: string): Job {
+    return this.toJob(this.resolve(ref));
+  }
+
+  resolve(ref: string): JobRow {
+    const exact = this.row(ref);
+    if (exact) return exact;
+    const rows = this.db.prepare(`SELECT * FROM jobs WHERE id LIKE ? ESCAPE '\\' OR name = ? ORDER BY seq`).all(ref.replace(/[%_\\]/g, '\\$&') + '%', ref) as JobRow[];
+    if (rows.length === 1) return rows[0];
+    if (rows.length > 1) {
+      const active = rows.filter((r) => !FINAL_JOB_STATES.includes(r.state));
+      if (active.length === 1) return active[0];
+      throw new JobError(`'${ref}' matches ${rows.length} jobs — use an id:\n${rows.map((r) => `  ${r.id}  ${r.name}  ${r.state}  ${r.created_at}`).join('\n')}`);
+    }
+    throw new JobError(`no job with id or name '${ref}' (list them with: tunestudio jobs)`);
+  }
+
+  list(o: { states?: JobState[]; limit?: number } = {}): Job[] {
+    const where = o.states?.length ? `WHERE state IN (${o.states.map(() => '?').join(',')})` : '';
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM jobs ${where}
+         ORDER BY CASE state WHEN 'running' THEN 0 WHEN 'starting' THEN 0 WHEN 'queued' THEN 1 ELSE 2 END,
+                  CASE WHEN state = 'queued' THEN -priority ELSE 0 END, CASE WHEN state = 'queued' THEN seq ELSE -seq END
+         ${o.limit ? `LIMIT ${Math.floor(o.limit)}` : ''}`,
+      )
+      .all(...(o.states ?? [])) as JobRow[];
+    let pos = 0;
+    return rows.map((r) => this.toJob(r, r.state === 'queued' ? ++pos : undefined));
+  }
+
+  insert(spec: ResolvedSpec, specFile?: string | null): Job {
+    const id = 'j' + newRunId();
+    const now = nowIso();
+    const insert = this.db.transaction(() => {
+      const seq = Number(this.db.prepare(`SELECT coalesce(max(seq), 0) + 1 FROM jobs`).pluck().get());
+      this.db
+        .prepare(
+          `INSERT INTO jobs(id, state, name, project, spec, spec_file, priority, seq, created_at, updated_at)
+           VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(id, spec.name, spec.project, JSON.stringify(spec), specFile ?? null, spec.priority ?? 0, seq, now, now);
+    });
+    insert.immediate();
+    return this.get(id);
+  }
+
+  /** The next job to start: highest priority, then oldest. */
+  nextQueued(): JobRow | undefined {
+    return this.db.prepare(`SELECT * FROM jobs WHERE state = 'queued' AND cancel_requested IS NULL ORDER BY priority DESC, seq LIMIT 1`).get() as JobRow | undefined;
+  }
+
+  update(id: string, fields: Partial<Omit<JobRow, 'id'>>): void {
+    const keys = Object.keys(fields);
+    if (!keys.length) return;
+    this.db
+      .prepare(`UPDATE jobs SET ${keys.map((k) => `${k} = @${k}`).join(', ')}, updated_at = @updated_at WHERE id = @id`)
+      .run({ ...fields, updated_at: nowIso(), id });
+  }
+
+  /**
+   * Cancel: a queued job is cancelled at once (it never starts); a running one
+   * gets a cancel request the scheduler acts on (control stop → SIGTERM → SIGKILL).
+   */
+  requestCancel(ref: string, reason = 'cancelled by the user'): { job: Job; immediate: boolean } {
+    const row = this.resolve(ref);
+    if (FINAL_JOB_STATES.includes(row.state)) throw new JobError(`job ${row.id} (${row.name}) is already ${row.state}`);
+    const t = this.db.transaction(() => {
+      const r = this.db
+        .prepare(`UPDATE jobs SET state = 'cancelled', reason = ?, ended_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'`)
+        .run(`${reason} (before it started)`, nowIso(), nowIso(), row.id);
+      if (r.changes) return true;
+      this.db.prepare(`UPDATE jobs SET cancel_requested = ?, updated_at = ? WHERE id = ?`).run(reason, nowIso(), row.id);
+      return false;
+    });
+    const immediate = t.immediate();
+    return { job: this.get(row.id), immediate };
+  }
+
+  /** Puts a finished job back in the queue (a new attempt makes a new run). */
+  retry(ref: string): Job {
+    const row = this.resolve(ref);
+    if (!FINAL_JOB_STATES.includes(row.state)) throw new JobError(`job ${row.id} (${row.name}) is ${row.state}; only finished jobs can be retried`);
+    const seq = Number(this.db.prepare(`SELECT coalesce(max(seq), 0) + 1 FROM jobs`).pluck().get());
+    this.db
+      .prepare(
+        `UPDATE jobs SET state = 'queued', seq = ?, pid = NULL, pid_start = NULL, exit_code = NULL, signal = NULL, reason = NULL,
+           error_summary = NULL, started_at = NULL, ended_at = NULL, cancel_requested = NULL, progress_current = NULL,
+           progress_total = NULL, status_text = NULL, log_offset = 0, updated_at = ? WHERE id = ?`,
+      )
+      .run(seq, nowIso(), row.id);
+    return this.get(row.id);
+  }
+
+  /** Writes a control command to the job's control.json (works from any process). */
+  control(ref: string, cmd: ControlCommandName): { sent: boolean; message: string } {
+    const row = this.resolve(ref);
+    if (row.state !== 'running') return { sent: false, message: `job ${row.name} is ${row.state}, not running` };
+    appendControlCommand(path.join(jobDir(this.storeDir, row.id), FILES.control), cmd, `requested from Tune Studio`);
+    const what = cmd === 'save' ? 'save a checkpoint' : cmd === 'sample' ? 'generate samples' : 'stop';
+    return { sent: true, message: `asked ${row.name} to ${what} (trainers that read the control channel act on it)` };
+  }
+}
