@@ -5,6 +5,8 @@ import { Runtime } from './runtime';
 import { StatusPanel, STATUS_VIEW_TYPE } from './panels/statusPanel';
 import { PlaceholderTree } from './views/placeholderTree';
 import { RuntimeTree } from './views/runtimeTree';
+import { DatasetsTree } from './views/datasetsTree';
+import { registerDatasetCommands } from './commands/datasets';
 import { RuntimeStatusRequest } from '../protocol/runtime';
 
 /** What activate() returns: used by the in-extension-host tests and by other extensions. */
@@ -13,7 +15,18 @@ export interface TuneStudioApi {
   /** Number of times the runtime came back after a crash or restart. */
   restarts(): number;
   statusPanel(): StatusPanel | undefined;
+  /** Startup marks in the extension host's performance.now() clock (bench/startup reads them). */
+  timings(): StartupTimings;
 }
+
+export interface StartupTimings {
+  moduleLoaded: number;
+  activated: number;
+  /** First time the runtime answered (undefined until then). */
+  runtimeReady?: number;
+}
+
+const startup: StartupTimings = { moduleLoaded: performance.now(), activated: 0 };
 
 export async function activate(context: vscode.ExtensionContext): Promise<TuneStudioApi> {
   const output = vscode.window.createOutputChannel('Tune Studio');
@@ -21,11 +34,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<TuneSt
   context.subscriptions.push(output, runtime);
 
   let runningCount = 0;
-  context.subscriptions.push(runtime.onDidChangeState((s) => s === 'running' && runningCount++));
+  context.subscriptions.push(
+    runtime.onDidChangeState((s) => {
+      if (s !== 'running') return;
+      runningCount++;
+      startup.runtimeReady ??= performance.now();
+    }),
+  );
   const restarts = () => Math.max(0, runningCount - 1);
 
+  const datasetsTree = new DatasetsTree(runtime);
   const trees: Array<[string, RuntimeTree<unknown>]> = [
-    ['tuneStudio.datasets', new PlaceholderTree(runtime, ['datasets'])],
+    ['tuneStudio.datasets', datasetsTree as RuntimeTree<unknown>],
     ['tuneStudio.jobs', new PlaceholderTree(runtime, ['jobs'])],
     ['tuneStudio.runs', new PlaceholderTree(runtime, ['runs'])],
     ['tuneStudio.alerts', new PlaceholderTree(runtime, ['alerts'])],
@@ -35,6 +55,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TuneSt
     provider.view = view;
     context.subscriptions.push(view, provider);
   }
+  registerDatasetCommands(context, runtime, datasetsTree);
 
   context.subscriptions.push(
     vscode.commands.registerCommand('tuneStudio.showRuntimeStatus', () => StatusPanel.show(context, runtime, restarts)),
@@ -74,7 +95,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<TuneSt
   // Not awaited: activation stays fast; views and commands wait for the runtime themselves.
   void runtime.start();
   active = runtime;
-  return { runtime, restarts, statusPanel: () => StatusPanel.instance };
+  startup.activated = performance.now();
+  return { runtime, restarts, statusPanel: () => StatusPanel.instance, timings: () => ({ ...startup }) };
 }
 
 let active: Runtime | undefined;

@@ -12,7 +12,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import type { NotificationType, RequestType } from 'vscode-languageclient';
+import { RequestType, type NotificationType } from 'vscode-languageclient';
 import {
   DataChangedNotification,
   SetLogLevelNotification,
@@ -60,6 +60,7 @@ export class Runtime implements vscode.Disposable {
         if (
           e.affectsConfiguration('tuneStudio.jobs') ||
           e.affectsConfiguration('tuneStudio.audio') ||
+          e.affectsConfiguration('tuneStudio.captioning') ||
           e.affectsConfiguration('tuneStudio.training')
         ) {
           this.sendIfRunning(SetSettingsNotification.type, runtimeSettings());
@@ -213,7 +214,11 @@ export class Runtime implements vscode.Disposable {
     await this.whenRunning();
     const c = this.client;
     if (!c) throw new Error('The Tune Studio runtime is not running. Run "Tune Studio: Restart Runtime".');
-    return c.sendRequest(type, params);
+    // A type made in another bundle (the extension-host tests, other extensions using the API) carries
+    // its own copy of vscode-jsonrpc's ParameterStructures, which the client compares by identity and
+    // rejects ("Unknown parameter structure auto"): send such requests under a type of our own.
+    const own = type instanceof RequestType ? type : new RequestType<P, R, void>((type as { method: string }).method);
+    return c.sendRequest(own, params);
   }
 
   onNotification<P>(type: NotificationType<P>, handler: (p: P) => void): void {
@@ -235,7 +240,14 @@ export class Runtime implements vscode.Disposable {
 
 function runtimeSettings(): RuntimeSettings {
   const s = readSettings();
-  return { jobsSlots: s.jobsSlots, ffmpegPath: s.ffmpegPath, trainingBackend: s.trainingBackend };
+  const c = vscode.workspace.getConfiguration('tuneStudio.captioning');
+  return {
+    jobsSlots: s.jobsSlots,
+    ffmpegPath: s.ffmpegPath,
+    trainingBackend: s.trainingBackend,
+    captioningModelPath: c.get<string>('modelPath', ''),
+    captioningOffline: c.get<boolean>('offline', false),
+  };
 }
 
 export type { LogLevel };

@@ -25,6 +25,10 @@ export interface RuntimeSettings {
   jobsSlots?: number;
   ffmpegPath?: string;
   trainingBackend?: string;
+  /** tuneStudio.captioning.modelPath: a local CLAP model folder (empty: the default model, downloaded once). */
+  captioningModelPath?: string;
+  /** tuneStudio.captioning.offline: never download the captioning model. */
+  captioningOffline?: boolean;
 }
 
 export interface BackendInfo {

@@ -7,6 +7,7 @@ import { probeBackends } from './backends';
 import { LATEST_SCHEMA_VERSION } from './store/migrations';
 import { schemaVersion } from './store/db';
 import Database from 'better-sqlite3';
+import { schedulerStatus } from './jobs/service';
 
 const startedAt = new Date().toISOString();
 
@@ -29,6 +30,7 @@ export function register(ctx: RuntimeContext): void {
       backends: await backends,
       logLevel: ctx.log.level,
       trusted: ctx.trusted(),
+      scheduler: schedulerStatus(),
     };
   });
 }

@@ -137,6 +137,95 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: 'datasets: audio embeddings by content hash and model, file facts (hash, probe) by size and mtime, caption records',
+    up(db) {
+      db.exec(`
+        -- One L2-normalised float32 vector per (audio content, model); the projection view reuses them.
+        CREATE TABLE audio_embeddings (
+          content_hash TEXT NOT NULL,
+          model_key TEXT NOT NULL,
+          model_id TEXT NOT NULL,
+          dim INTEGER NOT NULL,
+          vector BLOB NOT NULL,
+          windows INTEGER NOT NULL,
+          source_path TEXT,
+          created_at TEXT NOT NULL,
+          PRIMARY KEY (content_hash, model_key)
+        ) WITHOUT ROWID;
+        CREATE INDEX audio_embeddings_model ON audio_embeddings(model_key);
+        -- What is known about a file while its size, mtime and inode stay the same.
+        CREATE TABLE file_facts (
+          path TEXT PRIMARY KEY,
+          size INTEGER NOT NULL,
+          mtime_ms REAL NOT NULL,
+          ino TEXT NOT NULL,
+          sha256 TEXT,
+          probe TEXT,
+          checked_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        -- The tags the captioner wrote into a prompt file, to tell them from user-written ones.
+        CREATE TABLE sample_captions (
+          prompt_path TEXT PRIMARY KEY,
+          auto_tags TEXT NOT NULL,
+          model_key TEXT NOT NULL,
+          labels_hash TEXT NOT NULL,
+          prompt_size INTEGER NOT NULL,
+          prompt_mtime_ms REAL NOT NULL,
+          captioned_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+  {
+    version: 3,
+    description: 'jobs: persistent queue, supervision state, scheduler lease',
+    up(db) {
+      db.exec(`
+        CREATE TABLE jobs (
+          id TEXT PRIMARY KEY,
+          state TEXT NOT NULL CHECK (state IN ('queued','starting','running','completed','failed','cancelled','stopped')),
+          name TEXT NOT NULL,
+          project TEXT NOT NULL,
+          spec TEXT NOT NULL,
+          spec_file TEXT,
+          priority INTEGER NOT NULL DEFAULT 0,
+          seq INTEGER NOT NULL,
+          attempt INTEGER NOT NULL DEFAULT 0,
+          pid INTEGER,
+          pid_start TEXT,
+          exit_code INTEGER,
+          signal TEXT,
+          reason TEXT,
+          error_summary TEXT,
+          run_id TEXT REFERENCES runs(id) ON DELETE SET NULL,
+          created_at TEXT NOT NULL,
+          started_at TEXT,
+          ended_at TEXT,
+          updated_at TEXT NOT NULL,
+          log_offset INTEGER NOT NULL DEFAULT 0,
+          progress_current REAL,
+          progress_total REAL,
+          status_text TEXT,
+          cancel_requested TEXT,
+          supervisor TEXT
+        );
+        CREATE INDEX jobs_queue ON jobs(state, priority DESC, seq);
+        CREATE INDEX jobs_run ON jobs(run_id);
+        -- One scheduler per store: the holder renews its heartbeat; others only read.
+        CREATE TABLE leases (
+          name TEXT PRIMARY KEY,
+          holder TEXT NOT NULL,
+          pid INTEGER,
+          pid_start TEXT,
+          host TEXT,
+          acquired_at TEXT NOT NULL,
+          heartbeat_at REAL NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

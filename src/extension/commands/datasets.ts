@@ -1,0 +1,321 @@
+// Dataset commands: New Dataset, Add Audio Files, Validate, Caption All /
+// Caption Selected (progress notification, cancellable), Edit Prompt / Edit
+// Lyrics, Play (a small webview with an <audio> element), Export, Reveal.
+// Each turns a gesture into a runtime request; the runtime does the work.
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import {
+  AUDIO_EXTENSIONS,
+  CancelCaptionRequest,
+  CaptionProgressNotification,
+  CaptionRequest,
+  CreateDatasetRequest,
+  ExportDatasetRequest,
+  ImportAudioRequest,
+  ListDatasetsRequest,
+  ListSamplesRequest,
+  SampleInfoRequest,
+  ValidateDatasetRequest,
+  type CaptionProgress,
+  type DatasetSummary,
+  type SampleSummary,
+} from '../../protocol/datasets';
+import type { Runtime } from '../runtime';
+import { escapeHtml, renderPage, webviewOptions } from '../panels/webviewHtml';
+import type { DatasetNode, DatasetsTree, DatasetsTreeNode, SampleNode } from '../views/datasetsTree';
+
+const PLAYER_VIEW_TYPE = 'tuneStudio.samplePlayer';
+
+function errorMessage(e: unknown): string {
+  return (e as Error)?.message ?? String(e);
+}
+
+/** Runs a command body; a failure becomes an error notification instead of a silent rejection. */
+function guarded<A extends unknown[]>(fn: (...args: A) => Promise<unknown>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Tune Studio: ${errorMessage(e)}`);
+    }
+  };
+}
+
+export function registerDatasetCommands(context: vscode.ExtensionContext, runtime: Runtime, tree: DatasetsTree): void {
+  /** The dataset a command acts on: the clicked node's, else one picked from the list. */
+  async function datasetOf(node?: DatasetsTreeNode): Promise<DatasetSummary | undefined> {
+    if (node) return node.dataset;
+    const all = await runtime.request(ListDatasetsRequest.type, undefined);
+    if (all.length === 0) {
+      const pick = await vscode.window.showInformationMessage('No datasets in this workspace yet.', 'New Dataset');
+      if (pick) await vscode.commands.executeCommand('tuneStudio.newDataset');
+      return undefined;
+    }
+    if (all.length === 1) return all[0];
+    const pick = await vscode.window.showQuickPick(
+      all.map((d) => ({ label: d.name, description: vscode.workspace.asRelativePath(d.dir), d })),
+      { placeHolder: 'Dataset' },
+    );
+    return pick?.d;
+  }
+
+  function samplesOf(node: DatasetsTreeNode | undefined, selection: readonly DatasetsTreeNode[] | undefined): SampleNode[] {
+    const chosen = selection && selection.length ? selection : node ? [node] : (tree.view?.selection ?? []);
+    return chosen.filter((n): n is SampleNode => n.kind === 'sample');
+  }
+
+  async function caption(dataset: DatasetSummary, stems: string[] | undefined, samples: SampleSummary[]): Promise<void> {
+    let overwrite = false;
+    if (samples.some((s) => s.promptState === 'ok')) {
+      const pick = await vscode.window.showQuickPick(
+        [
+          { label: 'Keep my tags', description: 'add the captioner tags after the tags you wrote (default)', overwrite: false },
+          { label: 'Replace all tags', description: 'the prompt becomes the trigger word and the captioner tags', overwrite: true },
+        ],
+        { placeHolder: `Some prompts in '${dataset.name}' already have tags` },
+      );
+      if (!pick) return;
+      overwrite = pick.overwrite;
+    }
+    const batchId = randomUUID();
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Captioning '${dataset.name}'`, cancellable: true },
+      async (progress, token) => {
+        let reported = 0;
+        const onProgress = (p: CaptionProgress) => {
+          if (p.batchId !== batchId) return;
+          if (p.phase === 'captioning' && p.total) {
+            const pct = (100 * p.done) / p.total;
+            progress.report({ increment: pct - reported, message: `${p.done + 1}/${p.total} ${p.current ?? ''}` });
+            reported = pct;
+          } else if (p.phase === 'model' && p.download) {
+            progress.report({ message: `downloading the model: ${p.download.file} ${Math.round((100 * p.download.loaded) / (p.download.total || 1))}%` });
+          } else if (p.message) progress.report({ message: p.message });
+        };
+        listeners.add(onProgress);
+        const cancel = token.onCancellationRequested(() => void runtime.request(CancelCaptionRequest.type, { batchId }));
+        try {
+          return await runtime.request(CaptionRequest.type, { dir: dataset.dir, stems, overwrite, batchId });
+        } finally {
+          cancel.dispose();
+          listeners.delete(onProgress);
+        }
+      },
+    );
+    const cached = result.cacheHits ? ` (${result.cacheHits} from the embedding cache)` : '';
+    if (result.status === 'failed') void vscode.window.showErrorMessage(`Captioning '${dataset.name}' failed: ${result.message}`, ...(/modelPath|offline/.test(result.message ?? '') ? ['Open Settings'] : [])).then((a) => a && vscode.commands.executeCommand('workbench.action.openSettings', 'tuneStudio.captioning'));
+    else if (result.failed.length) {
+      void vscode.window.showWarningMessage(`Captioned ${result.captioned.length} samples of '${dataset.name}'${cached}; ${result.failed.length} failed: ${result.failed.map((f) => `${f.stem} (${f.message})`).join('; ')}`);
+    } else {
+      void vscode.window.showInformationMessage(`${result.status === 'cancelled' ? 'Cancelled: captioned' : 'Captioned'} ${result.captioned.length} samples of '${dataset.name}'${cached}.`);
+    }
+  }
+
+  // One notification handler for all caption runs (handlers registered on the runtime live as long as it).
+  const listeners = new Set<(p: CaptionProgress) => void>();
+  runtime.onNotification(CaptionProgressNotification.type, (p) => listeners.forEach((l) => l(p)));
+
+  async function openText(file: string): Promise<void> {
+    const uri = vscode.Uri.file(file);
+    let exists = true;
+    try {
+      await vscode.workspace.fs.stat(uri);
+    } catch {
+      exists = false;
+    }
+    // A missing file opens as an untitled editor at its path: saving creates it.
+    const doc = await vscode.workspace.openTextDocument(exists ? uri : uri.with({ scheme: 'untitled' }));
+    await vscode.window.showTextDocument(doc, { preview: false });
+  }
+
+  async function reveal(target: string): Promise<void> {
+    const uri = vscode.Uri.file(target);
+    const local = vscode.env.uiKind === vscode.UIKind.Desktop && !vscode.env.remoteName;
+    if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
+    else if (local) await vscode.commands.executeCommand('revealFileInOS', uri);
+    else void vscode.window.showInformationMessage(target);
+  }
+
+  let player: vscode.WebviewPanel | undefined;
+  async function play(node: SampleNode): Promise<void> {
+    const info = await runtime.request(SampleInfoRequest.type, { dir: node.dataset.dir, stem: node.sample.stem });
+    const datasetUri = vscode.Uri.file(node.dataset.dir);
+    // Only the webview bundle and this dataset's folder are readable by the page; no scripts at all.
+    const options = { ...webviewOptions(context.extensionUri, [datasetUri]), enableScripts: false };
+    if (!player) {
+      player = vscode.window.createWebviewPanel(PLAYER_VIEW_TYPE, info.stem, vscode.ViewColumn.Beside, options);
+      player.onDidDispose(() => (player = undefined));
+    } else {
+      player.webview.options = options;
+      player.reveal(vscode.ViewColumn.Beside);
+    }
+    player.title = `▶ ${info.stem}`;
+    const src = player.webview.asWebviewUri(vscode.Uri.file(info.audio));
+    const body = `<h1>${escapeHtml(info.stem)}</h1>
+<audio controls autoplay preload="auto" src="${escapeHtml(src.toString())}"></audio>
+<p class="muted">${escapeHtml(node.dataset.name)} · ${info.duration !== null ? `${info.duration.toFixed(1)} s` : 'duration unknown'}${info.codec ? ` · ${escapeHtml(info.codec)}` : ''}${info.sampleRate ? ` · ${info.sampleRate} Hz` : ''}</p>
+<h2>Prompt</h2><p>${info.tags.length ? info.tags.map((t) => `<code>${escapeHtml(t)}</code>`).join(' ') : '<span class="muted">none</span>'}</p>
+<h2>Lyrics</h2><pre>${info.lyricsText ? escapeHtml(info.lyricsText) : '<span class="muted">none</span>'}${info.lyricsTruncated ? '\n…' : ''}</pre>`;
+    // renderPage gives the strict CSP (nonce, media-src limited to the webview's own resources); this page needs no script.
+    player.webview.html = renderPage(player.webview, context.extensionUri, 'player', `Play ${info.stem}`)
+      .replace(/<script[^>]*><\/script>\n?/, '')
+      .replace('<div id="app" role="main"></div>', `<div id="app" role="main">${body}</div>`);
+  }
+
+  // Re-validate a dataset when one of its text files is saved, so the Problems panel follows the edit.
+  const pending = new Map<string, NodeJS.Timeout>();
+  context.subscriptions.push(
+    vscode.workspace.onDidSaveTextDocument((doc) => {
+      const name = path.basename(doc.uri.fsPath);
+      if (doc.uri.scheme !== 'file' || !/(_prompt|_lyrics)\.txt$/.test(name)) return;
+      const dir = path.dirname(doc.uri.fsPath);
+      clearTimeout(pending.get(dir));
+      pending.set(
+        dir,
+        setTimeout(() => {
+          pending.delete(dir);
+          runtime.request(ValidateDatasetRequest.type, { dir }).then(
+            () => tree.refresh(),
+            () => undefined, // not a dataset folder
+          );
+        }, 300),
+      );
+    }),
+    { dispose: () => pending.forEach((t) => clearTimeout(t)) },
+  );
+
+  const reg = (id: string, fn: (...args: never[]) => Promise<unknown>) => context.subscriptions.push(vscode.commands.registerCommand(id, guarded(fn)));
+
+  reg('tuneStudio.newDataset', async () => {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    if (folders.length === 0) throw new Error('Open a folder first: datasets live in the workspace.');
+    const parent =
+      folders.length === 1
+        ? folders[0].uri
+        : (await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Workspace folder to create the dataset in' }))?.uri;
+    if (!parent) return;
+    const name = await vscode.window.showInputBox({
+      title: 'New Dataset (1/2)',
+      prompt: 'Dataset name (the folder name is made from it)',
+      validateInput: (v) => (!v.trim() ? 'Enter a name.' : /[\\/\0]/.test(v) ? 'A name, not a path: no / or \\.' : undefined),
+    });
+    if (!name) return;
+    const triggerWord = await vscode.window.showInputBox({
+      title: 'New Dataset (2/2)',
+      prompt: 'Trigger word: put first in every prompt so the LoRA learns to answer to it (optional)',
+      validateInput: (v) => (/[,\n]/.test(v) ? 'No commas: prompts are comma-separated tags.' : undefined),
+    });
+    if (triggerWord === undefined) return;
+    const d = await runtime.request(CreateDatasetRequest.type, { parent: parent.fsPath, name, triggerWord });
+    tree.refresh();
+    const pick = await vscode.window.showInformationMessage(`Dataset '${d.name}' created in ${vscode.workspace.asRelativePath(d.dir)}.`, 'Add Audio Files');
+    if (pick) await vscode.commands.executeCommand('tuneStudio.addAudioFiles', { kind: 'dataset', dataset: d } satisfies DatasetNode);
+  });
+
+  reg('tuneStudio.addAudioFiles', async (node?: DatasetsTreeNode) => {
+    const d = await datasetOf(node);
+    if (!d) return;
+    const files = await vscode.window.showOpenDialog({
+      canSelectMany: true,
+      openLabel: `Copy into '${d.name}'`,
+      filters: { Audio: AUDIO_EXTENSIONS.map((e) => e.slice(1)) },
+    });
+    if (!files?.length) return;
+    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Adding ${files.length} files to '${d.name}'` }, () =>
+      runtime.request(ImportAudioRequest.type, { dir: d.dir, files: files.map((f) => ({ source: f.fsPath })) }),
+    );
+    tree.refresh();
+    const dup = r.duplicates.length ? `; ${r.duplicates.length} skipped as duplicates (${r.duplicates.map((x) => path.basename(x.source)).join(', ')})` : '';
+    void vscode.window.showInformationMessage(`Copied ${r.imported.length} audio files into '${d.name}'${dup}.`);
+  });
+
+  reg('tuneStudio.validateDataset', async (node?: DatasetsTreeNode) => {
+    const d = await datasetOf(node);
+    if (!d) return;
+    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Validating '${d.name}'` }, () =>
+      runtime.request(ValidateDatasetRequest.type, { dir: d.dir }),
+    );
+    tree.refresh();
+    if (r.ok) void vscode.window.showInformationMessage(`Dataset '${r.name}' is valid: ${r.samples} samples${r.warnings ? `, ${r.warnings} warnings` : ''}.`);
+    else {
+      const a = await vscode.window.showWarningMessage(`Dataset '${r.name}': ${r.errors} errors, ${r.warnings} warnings.`, 'Show Problems');
+      if (a) await vscode.commands.executeCommand('workbench.actions.view.problems');
+    }
+  });
+
+  reg('tuneStudio.captionAll', async (node?: DatasetsTreeNode) => {
+    const d = await datasetOf(node);
+    if (!d) return;
+    const samples = await runtime.request(ListSamplesRequest.type, { dir: d.dir });
+    if (samples.length === 0) throw new Error(`Dataset '${d.name}' has no samples to caption. Add audio files first.`);
+    await caption(d, undefined, samples);
+  });
+
+  reg('tuneStudio.captionSelected', async (node?: DatasetsTreeNode, selection?: readonly DatasetsTreeNode[]) => {
+    const chosen = samplesOf(node, selection);
+    if (chosen.length === 0) throw new Error('Select one or more samples in the Datasets view first.');
+    const byDataset = new Map<string, SampleNode[]>();
+    for (const s of chosen) byDataset.set(s.dataset.dir, [...(byDataset.get(s.dataset.dir) ?? []), s]);
+    for (const group of byDataset.values()) {
+      await caption(
+        group[0].dataset,
+        group.map((g) => g.sample.stem),
+        group.map((g) => g.sample),
+      );
+    }
+  });
+
+  reg('tuneStudio.editPrompt', async (node?: DatasetsTreeNode) => {
+    const s = samplesOf(node, undefined)[0];
+    if (!s) throw new Error('Select a sample in the Datasets view first.');
+    await openText(s.sample.prompt);
+  });
+
+  reg('tuneStudio.editLyrics', async (node?: DatasetsTreeNode) => {
+    const s = samplesOf(node, undefined)[0];
+    if (!s) throw new Error('Select a sample in the Datasets view first.');
+    await openText(s.sample.lyrics);
+  });
+
+  reg('tuneStudio.playSample', async (node?: DatasetsTreeNode) => {
+    const s = samplesOf(node, undefined)[0];
+    if (!s) throw new Error('Select a sample in the Datasets view first.');
+    await play(s);
+  });
+
+  reg('tuneStudio.exportDataset', async (node?: DatasetsTreeNode) => {
+    const d = await datasetOf(node);
+    if (!d) return;
+    const kind = await vscode.window.showQuickPick(
+      [
+        { label: 'Parquet file', description: 'for Hugging Face datasets: audio {bytes, path}, prompt, lyrics', format: 'parquet' as const },
+        { label: 'ACE-Step folder', description: 'mp3 + _prompt.txt + _lyrics.txt (other formats converted to mp3)', format: 'folder' as const },
+      ],
+      { placeHolder: `Export '${d.name}' as` },
+    );
+    if (!kind) return;
+    const parent = vscode.Uri.file(path.dirname(d.dir));
+    const target = await vscode.window.showSaveDialog({
+      title: kind.format === 'parquet' ? 'Parquet file to write' : 'New folder for the ACE-Step layout',
+      defaultUri: vscode.Uri.joinPath(parent, kind.format === 'parquet' ? `${path.basename(d.dir)}.parquet` : `${path.basename(d.dir)}-acestep`),
+      filters: kind.format === 'parquet' ? { Parquet: ['parquet'] } : undefined,
+      saveLabel: 'Export',
+    });
+    if (!target) return;
+    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting '${d.name}'` }, () =>
+      runtime.request(ExportDatasetRequest.type, { dir: d.dir, format: kind.format, out: target.fsPath }),
+    );
+    const a = await vscode.window.showInformationMessage(
+      `Exported ${r.samples} samples of '${d.name}' to ${path.basename(r.out)} (${(r.bytes / 1e6).toFixed(1)} MB${r.transcoded ? `, ${r.transcoded} converted to mp3` : ''}).`,
+      'Reveal',
+    );
+    if (a) await reveal(r.out);
+  });
+
+  reg('tuneStudio.revealDataset', async (node?: DatasetsTreeNode) => {
+    if (node?.kind === 'sample') return reveal(node.sample.audio);
+    const d = await datasetOf(node);
+    if (d) await reveal(d.dir);
+  });
+}

@@ -1,0 +1,127 @@
+// The Datasets view: dataset folders of the workspace, each with its samples.
+// A sample's icon sums up its prompt / lyrics / caption state (details in the
+// description and tooltip); duration in the description. Refreshed by the
+// runtime's change notifications and by caption progress, never polled.
+import * as vscode from 'vscode';
+import {
+  CaptionProgressNotification,
+  ListDatasetsRequest,
+  ListSamplesRequest,
+  type DatasetSummary,
+  type SampleSummary,
+} from '../../protocol/datasets';
+import type { Runtime } from '../runtime';
+import { RuntimeTree } from './runtimeTree';
+
+export type DatasetNode = { kind: 'dataset'; dataset: DatasetSummary };
+export type SampleNode = { kind: 'sample'; dataset: DatasetSummary; sample: SampleSummary };
+export type DatasetsTreeNode = DatasetNode | SampleNode;
+
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '–:––';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+const MARK = { ok: '✓', missing: '✗', empty: '○' } as const;
+
+export class DatasetsTree extends RuntimeTree<DatasetsTreeNode> {
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  constructor(runtime: Runtime) {
+    super(runtime, ['datasets']);
+    // Caption progress moves the "n/m" of a dataset: refresh at most a few times a second.
+    runtime.onNotification(CaptionProgressNotification.type, () => {
+      if (this.refreshTimer) return;
+      this.refreshTimer = setTimeout(() => {
+        this.refreshTimer = undefined;
+        this.refresh();
+      }, 250);
+    });
+  }
+
+  protected async load(element?: DatasetsTreeNode): Promise<DatasetsTreeNode[]> {
+    if (!element) {
+      const datasets = await this.runtime.request(ListDatasetsRequest.type, undefined);
+      return datasets.map((dataset) => ({ kind: 'dataset', dataset }));
+    }
+    if (element.kind === 'dataset') {
+      const samples = await this.runtime.request(ListSamplesRequest.type, { dir: element.dataset.dir });
+      return samples.map((sample) => ({ kind: 'sample', dataset: element.dataset, sample }));
+    }
+    return [];
+  }
+
+  getTreeItem(node: DatasetsTreeNode): vscode.TreeItem {
+    return node.kind === 'dataset' ? this.datasetItem(node.dataset) : this.sampleItem(node);
+  }
+
+  getParent(node: DatasetsTreeNode): DatasetsTreeNode | undefined {
+    return node.kind === 'sample' ? { kind: 'dataset', dataset: node.dataset } : undefined;
+  }
+
+  private datasetItem(d: DatasetSummary): vscode.TreeItem {
+    const item = new vscode.TreeItem(d.name, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `dataset:${d.dir}`;
+    item.resourceUri = vscode.Uri.file(d.dir);
+    const parts = [`${d.sampleCount} sample${d.sampleCount === 1 ? '' : 's'}`];
+    if (d.totalDuration !== null) parts.push(formatDuration(d.totalDuration));
+    if (d.captioning) parts.push(d.captioning.state === 'queued' ? 'caption queued' : `captioning ${d.captioning.done}/${d.captioning.total}`);
+    if (d.problems?.errors) parts.push(`${d.problems.errors} error${d.problems.errors === 1 ? '' : 's'}`);
+    item.description = parts.join(' · ');
+    item.iconPath = d.captioning
+      ? new vscode.ThemeIcon('sync~spin')
+      : d.manifestError || d.problems?.errors
+        ? new vscode.ThemeIcon('database', new vscode.ThemeColor('problemsErrorIcon.foreground'))
+        : d.problems && !d.problems.errors
+          ? new vscode.ThemeIcon('database', new vscode.ThemeColor('testing.iconPassed'))
+          : new vscode.ThemeIcon('database');
+    item.contextValue = d.captioning ? 'dataset.captioning' : 'dataset';
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(`**${escapeMd(d.name)}**\n\n`);
+    md.appendMarkdown(`${escapeMd(d.dir)}\n\n`);
+    md.appendMarkdown(`Trigger word: ${d.triggerWord ? `\`${escapeMd(d.triggerWord)}\`` : '_none_'}\n\n`);
+    if (d.problems) md.appendMarkdown(`Last validation: ${d.problems.errors} errors, ${d.problems.warnings} warnings\n\n`);
+    else md.appendMarkdown('Not validated yet (run **Validate**).\n\n');
+    if (d.manifestError) md.appendMarkdown(`⚠ ${escapeMd(d.manifestError)}`);
+    item.tooltip = md;
+    return item;
+  }
+
+  private sampleItem(n: SampleNode): vscode.TreeItem {
+    const s = n.sample;
+    const item = new vscode.TreeItem(s.stem, vscode.TreeItemCollapsibleState.None);
+    item.id = `sample:${s.audio}`;
+    item.resourceUri = vscode.Uri.file(s.audio);
+    item.description = `${formatDuration(s.duration)}  prompt ${MARK[s.promptState]}  lyrics ${MARK[s.lyricsState]}${s.captionState === 'captioned' ? '  ✦' : s.captionState === 'edited' ? '  ✎' : ''}`;
+    const incomplete = s.promptState !== 'ok' || s.lyricsState !== 'ok';
+    item.iconPath = incomplete
+      ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+      : s.captionState === 'captioned'
+        ? new vscode.ThemeIcon('sparkle', new vscode.ThemeColor('testing.iconPassed'))
+        : s.captionState === 'edited'
+          ? new vscode.ThemeIcon('edit', new vscode.ThemeColor('testing.iconPassed'))
+          : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+    item.contextValue = 'sample';
+    const word = { ok: 'present', missing: 'missing', empty: 'empty' } as const;
+    const caption = { none: 'not captioned by Tune Studio', captioned: 'captioned (unchanged since)', edited: 'captioned, then edited' } as const;
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(`**${escapeMd(s.stem)}** — ${formatDuration(s.duration)}, ${(s.size / 1e6).toFixed(1)} MB\n\n`);
+    md.appendMarkdown(`- Prompt: ${word[s.promptState]}\n- Lyrics: ${word[s.lyricsState]}\n- Caption: ${caption[s.captionState]}\n`);
+    item.tooltip = md;
+    item.command = { command: 'tuneStudio.editPrompt', title: 'Edit Prompt', arguments: [n] };
+    return item;
+  }
+
+  override dispose(): void {
+    clearTimeout(this.refreshTimer);
+    super.dispose();
+  }
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}
