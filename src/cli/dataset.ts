@@ -8,6 +8,15 @@ import { Logger, stderrSink } from '../runtime/log';
 import { DatasetService, type DatasetSettings } from '../runtime/datasets/service';
 import { Store } from '../runtime/store/store';
 import { CliError, type CliContext } from './context';
+import { JOB_ENV } from '../protocol/control';
+import { formatProtocolLine, type ProtocolMessage } from '../protocol/lines';
+import { listenForControl } from '../runtime/jobs/control';
+
+const SUPERVISED = process.env[JOB_ENV.supervised] === '1';
+
+function emit(m: ProtocolMessage): void {
+  process.stdout.write(formatProtocolLine(m) + '\n');
+}
 
 interface CommonOptions {
   ffmpeg?: string;
@@ -21,6 +30,13 @@ function withService<T>(ctx: CliContext, settings: DatasetSettings, fn: (s: Data
     settings: () => settings,
     workspaceFolders: [],
     onProgress: (p) => {
+      // Under a supervisor (a captioning job) progress goes out as protocol lines: the Jobs view shows it.
+      if (SUPERVISED) {
+        if (p.phase === 'captioning' && p.total) emit({ progress: { current: p.done, total: p.total }, status: `captioning ${p.current ?? ''}`.trim() });
+        else if (p.phase === 'model' && p.download) emit({ status: `downloading ${p.download.file}: ${Math.round((100 * p.download.loaded) / (p.download.total || 1))}%` });
+        else if (p.message && p.phase !== 'done') emit({ status: p.message });
+        return;
+      }
       if (ctx.json) return;
       if (p.phase === 'captioning') process.stderr.write(`[${p.done + 1}/${p.total}] ${p.current}\n`);
       else if (p.phase === 'model' && p.download) process.stderr.write(`downloading ${p.download.file}: ${Math.round((100 * p.download.loaded) / (p.download.total || 1))}%\r`);
@@ -74,14 +90,23 @@ export function registerDatasetCommands(program: Command, ctx: CliContext): void
       const settings: DatasetSettings = { ffmpegPath: o.ffmpeg, captioningModelPath: o.model ? path.resolve(o.model) : undefined, captioningOffline: !!o.offline };
       const r: CaptionResult = await withService(ctx, settings, async (s) => {
         const batchId = `cli-${process.pid}`;
+        // Ctrl+C, SIGTERM (a job being cancelled) and a control-channel stop all end the batch after the current sample.
         const onInt = () => s.cancelCaption(batchId);
         process.once('SIGINT', onInt);
+        process.once('SIGTERM', onInt);
+        const control = process.env[JOB_ENV.control] ? listenForControl({ file: process.env[JOB_ENV.control], stdin: process.stdin }, (c) => c.cmd === 'stop' && onInt()) : null;
         try {
           return await s.caption({ dir: path.resolve(dir), stems: o.sample, overwrite: !!o.overwrite, batchId });
         } finally {
           process.removeListener('SIGINT', onInt);
+          process.removeListener('SIGTERM', onInt);
+          control?.close();
         }
       });
+      if (SUPERVISED) {
+        const total = r.captioned.length + r.failed.length;
+        emit({ progress: { current: total, total }, metrics: { 'caption/captioned': r.captioned.length, 'caption/failed': r.failed.length, 'caption/cache_hits': r.cacheHits }, status: `captioned ${r.captioned.length}, failed ${r.failed.length} (${r.status})` });
+      }
       if (ctx.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
       else {
         for (const c of r.captioned) process.stdout.write(`${c.stem}: ${c.prompt}${c.cached ? '  (cached)' : ''}\n`);

@@ -270,3 +270,9 @@ export namespace ExportDatasetRequest {
   export const method = 'tunestudio/datasets/export' as const;
   export const type = new RequestType<ExportParams, ExportResult, void>(method);
 }
+
+/** Captions as a job (its own process, shown in the Jobs view, cancellable there). Returns the queued job. */
+export namespace CaptionJobRequest {
+  export const method = 'tunestudio/datasets/captionJob' as const;
+  export const type = new RequestType<{ dir: string; stems?: string[]; overwrite?: boolean }, import('./jobs').Job, void>(method);
+}

@@ -1,15 +1,12 @@
 // Dataset commands: New Dataset, Add Audio Files, Validate, Caption All /
-// Caption Selected (progress notification, cancellable), Edit Prompt / Edit
+// Caption Selected (a job: progress notification and Jobs view, cancellable), Edit Prompt / Edit
 // Lyrics, Play (a small webview with an <audio> element), Export, Reveal.
 // Each turns a gesture into a runtime request; the runtime does the work.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import {
   AUDIO_EXTENSIONS,
-  CancelCaptionRequest,
-  CaptionProgressNotification,
-  CaptionRequest,
+  CaptionJobRequest,
   CreateDatasetRequest,
   ExportDatasetRequest,
   ImportAudioRequest,
@@ -17,11 +14,11 @@ import {
   ListSamplesRequest,
   SampleInfoRequest,
   ValidateDatasetRequest,
-  type CaptionProgress,
   type DatasetSummary,
   type SampleSummary,
 } from '../../protocol/datasets';
 import type { Runtime } from '../runtime';
+import { JobCancelRequest, JobGetRequest, type Job } from '../../protocol/jobs';
 import { escapeHtml, renderPage, webviewOptions } from '../panels/webviewHtml';
 import type { DatasetNode, DatasetsTree, DatasetsTreeNode, SampleNode } from '../views/datasetsTree';
 
@@ -78,43 +75,43 @@ export function registerDatasetCommands(context: vscode.ExtensionContext, runtim
       if (!pick) return;
       overwrite = pick.overwrite;
     }
-    const batchId = randomUUID();
-    const result = await vscode.window.withProgress(
+    // Captioning runs as a job: its own process (the runtime stays responsive), in the Jobs view, cancellable there too.
+    const job = await runtime.request(CaptionJobRequest.type, { dir: dataset.dir, stems, overwrite });
+    const final = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Captioning '${dataset.name}'`, cancellable: true },
-      async (progress, token) => {
-        let reported = 0;
-        const onProgress = (p: CaptionProgress) => {
-          if (p.batchId !== batchId) return;
-          if (p.phase === 'captioning' && p.total) {
-            const pct = (100 * p.done) / p.total;
-            progress.report({ increment: pct - reported, message: `${p.done + 1}/${p.total} ${p.current ?? ''}` });
-            reported = pct;
-          } else if (p.phase === 'model' && p.download) {
-            progress.report({ message: `downloading the model: ${p.download.file} ${Math.round((100 * p.download.loaded) / (p.download.total || 1))}%` });
-          } else if (p.message) progress.report({ message: p.message });
-        };
-        listeners.add(onProgress);
-        const cancel = token.onCancellationRequested(() => void runtime.request(CancelCaptionRequest.type, { batchId }));
-        try {
-          return await runtime.request(CaptionRequest.type, { dir: dataset.dir, stems, overwrite, batchId });
-        } finally {
-          cancel.dispose();
-          listeners.delete(onProgress);
-        }
-      },
+      (progress, token) =>
+        new Promise<Job>((resolve) => {
+          let reported = 0;
+          const update = async () => {
+            let j: Job;
+            try {
+              j = await runtime.request(JobGetRequest.type, { id: job.id });
+            } catch {
+              return;
+            }
+            if (j.progress?.total) {
+              const pct = (100 * j.progress.current) / j.progress.total;
+              progress.report({ increment: pct - reported, message: `${j.progress.current}/${j.progress.total} ${j.status_text ?? ''}` });
+              reported = pct;
+            } else progress.report({ message: j.state === 'queued' ? `queued${j.queue_position ? ` (#${j.queue_position})` : ''}` : j.status_text ?? j.state });
+            if (['completed', 'failed', 'cancelled', 'stopped'].includes(j.state)) {
+              sub.dispose();
+              cancel.dispose();
+              resolve(j);
+            }
+          };
+          const sub = runtime.onDidChangeData((d) => d.kinds.includes('jobs') && void update());
+          const cancel = token.onCancellationRequested(() => void runtime.request(JobCancelRequest.type, { id: job.id, reason: 'cancelled from the progress notification' }));
+          void update();
+        }),
     );
-    const cached = result.cacheHits ? ` (${result.cacheHits} from the embedding cache)` : '';
-    if (result.status === 'failed') void vscode.window.showErrorMessage(`Captioning '${dataset.name}' failed: ${result.message}`, ...(/modelPath|offline/.test(result.message ?? '') ? ['Open Settings'] : [])).then((a) => a && vscode.commands.executeCommand('workbench.action.openSettings', 'tuneStudio.captioning'));
-    else if (result.failed.length) {
-      void vscode.window.showWarningMessage(`Captioned ${result.captioned.length} samples of '${dataset.name}'${cached}; ${result.failed.length} failed: ${result.failed.map((f) => `${f.stem} (${f.message})`).join('; ')}`);
-    } else {
-      void vscode.window.showInformationMessage(`${result.status === 'cancelled' ? 'Cancelled: captioned' : 'Captioned'} ${result.captioned.length} samples of '${dataset.name}'${cached}.`);
-    }
+    tree.refresh();
+    const actions = ['Show Log'];
+    const show = (a?: string) => a === 'Show Log' && vscode.commands.executeCommand('vscode.open', vscode.Uri.file(final.log_path));
+    if (final.state === 'completed') void vscode.window.showInformationMessage(`Captioning '${dataset.name}': ${final.status_text ?? 'done'}.`);
+    else if (final.state === 'cancelled') void vscode.window.showInformationMessage(`Captioning '${dataset.name}' cancelled: ${final.status_text ?? 'samples done so far keep their tags'}.`, ...actions).then(show);
+    else void vscode.window.showErrorMessage(`Captioning '${dataset.name}' ${final.state}: ${final.error_summary?.split('\n').pop() ?? final.reason ?? ''}`, ...actions).then(show);
   }
-
-  // One notification handler for all caption runs (handlers registered on the runtime live as long as it).
-  const listeners = new Set<(p: CaptionProgress) => void>();
-  runtime.onNotification(CaptionProgressNotification.type, (p) => listeners.forEach((l) => l(p)));
 
   async function openText(file: string): Promise<void> {
     const uri = vscode.Uri.file(file);

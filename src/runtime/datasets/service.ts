@@ -36,6 +36,7 @@ import { PathRefusedError, isInside, realpathOrNull, resolveDir } from './paths'
 import { discoverDatasets, readHead, scanDataset, type SampleFiles, type TextFile } from './scan';
 import { parseTags } from './tags';
 import { validateDataset } from './validate';
+import { acquireCaptionLock } from './lock';
 
 export interface DatasetSettings {
   ffmpegPath?: string;
@@ -332,7 +333,20 @@ export class DatasetService {
       if (unknown.length) throw new Error(`Dataset '${manifest.name}' has no sample${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')} to caption.`);
       samples = [...new Set(p.stems)].map((s) => byStem.get(s)!);
     }
-    const promise = this.queue.submit(dir, manifest.name, (batch) => this.captioner.run(batch, { dir, manifest, samples, overwrite: !!p.overwrite }), p.batchId);
+    // Across processes too (a captioning job, the CLI): one batch per dataset at a time.
+    const promise = this.queue.submit(
+      dir,
+      manifest.name,
+      async (batch) => {
+        const release = acquireCaptionLock(this.o.store.dir, dir, manifest.name);
+        try {
+          return await this.captioner.run(batch, { dir, manifest, samples, overwrite: !!p.overwrite });
+        } finally {
+          release();
+        }
+      },
+      p.batchId,
+    );
     this.o.onChanged?.();
     try {
       return await promise;

@@ -23,3 +23,9 @@ export function trainerPath(): string {
 export function builtinArgv(trainConfig: string): string[] {
   return [process.execPath, trainerPath(), trainConfig];
 }
+
+/** The `tunestudio` command as argv for a job (bin/tunestudio.js next to dist/). */
+export function cliArgv(args: string[]): string[] {
+  const bin = path.resolve(path.dirname(launcherPath()), '..', 'bin', 'tunestudio.js');
+  return [process.execPath, bin, ...args];
+}

@@ -21,7 +21,8 @@ import { registerJsonChecker } from '../diagnostics';
 import { parseJsonWithNonFinite } from '../../protocol/lines';
 import { trackingService } from '../tracking/service';
 import { JobStore } from './jobStore';
-import { builtinArgv, launcherPath } from './paths';
+import { builtinArgv, cliArgv, launcherPath } from './paths';
+import { CaptionJobRequest } from '../../protocol/datasets';
 import { listPresets, specFromPreset } from './presets';
 import { Scheduler } from './scheduler';
 import { checkJobSpec, JobSpecError, resolveJobSpec } from './spec';
@@ -107,6 +108,32 @@ export function register(ctx: RuntimeContext): void {
     return j;
   });
   c.onRequest(JobControlRequest.type, (p) => ensureScheduler().control(p.id, p.command));
+  c.onRequest(CaptionJobRequest.type, (p): Job => {
+    if (!ctx.trusted()) throw new Error(UNTRUSTED_MESSAGE);
+    const dir = path.resolve(p.dir);
+    const inside = ctx.options.workspaceFolders.some((w) => {
+      const rel = path.relative(w, dir);
+      return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+    });
+    if (ctx.options.workspaceFolders.length && !inside) throw new Error(`Dataset folder '${p.dir}' is outside the workspace; captioning refused.`);
+    const s = ctx.settings;
+    const args = [
+      '--dir', ctx.store.dir, 'dataset', 'caption', dir,
+      ...(p.overwrite ? ['--overwrite'] : []),
+      ...(s.captioningModelPath ? ['--model', s.captioningModelPath] : []),
+      ...(s.captioningOffline ? ['--offline'] : []),
+      ...(s.ffmpegPath ? ['--ffmpeg', s.ffmpegPath] : []),
+      ...(p.stems?.length ? ['--sample', ...p.stems] : []),
+    ];
+    const spec = resolveJobSpec(
+      { name: `caption ${path.basename(dir)}`, project: 'datasets', command: cliArgv(args), parsers: ['protocol'], stall_timeout_s: 3600, config: { dataset: dir, samples: p.stems ?? 'all', overwrite: !!p.overwrite } },
+      { baseDir: dir },
+    );
+    const job = store().insert(spec, null);
+    scheduler!.kick();
+    ctx.notifyChanged({ kinds: ['jobs'] });
+    return job;
+  });
   c.onRequest(JobPresetsRequest.type, () => listPresets());
   c.onRequest(JobFromPresetRequest.type, (p): JobSpec => specFromPreset(p.preset, p.values));
 
