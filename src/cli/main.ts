@@ -5,6 +5,7 @@ import { CliContext, CliError } from './context';
 import { registerTrackingCommands } from './tracking';
 import { registerRunCommand } from './run';
 import { registerJobCommands } from './jobs';
+import { registerTrainCommand } from './train';
 import { registerDatasetCommands } from './dataset';
 
 declare const TUNESTUDIO_VERSION: string;
@@ -28,6 +29,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerTrackingCommands(program, ctx);
   registerRunCommand(program, ctx);
   registerJobCommands(program, ctx);
+  registerTrainCommand(program, ctx);
   registerDatasetCommands(program, ctx);
   return program;
 }

@@ -61,68 +61,97 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
         if (!Number.isFinite(n) || n <= 0) throw new CliError(`${flag} must be a positive number of seconds, got '${v}'`, 2);
         return n;
       };
-      const cwd = process.cwd();
-      let parsers;
-      try {
-        parsers = createParsers(o.parser.length ? o.parser.map(parserSpec) : undefined, { cwd, since: Date.now() });
-      } catch (e) {
-        if (e instanceof ParserSpecError) throw new CliError(e.message, 2);
-        throw e;
-      }
-      const db = ctx.database();
-      const tracker = new Tracker(db, { onError: (e) => process.stderr.write(`tunestudio: cannot write the store: ${e.message}\n`) });
-      const run = tracker.createRun({ project: o.project, name: o.name, config: { ...(config as object), command: argv } });
-      for (const w of watches) tracker.watch(run.id, w.metric, w.opts);
-      const jobDir = path.join(ctx.storeDir, 'jobs', `run-${run.id}`);
-      const sup = new Supervisor({
-        command: { argv, cwd, stallTimeoutS: num('--stall-timeout', o.stallTimeout), graceS: num('--grace', o.grace) },
-        jobDir,
-        runId: run.id,
-        tracker,
-        parsers: parsers.lines,
-        tailers: parsers.tailers,
-        launcher: launcherPath(),
-        echo: (chunk) => process.stdout.write(chunk),
-        log: (m) => process.stderr.write(`tunestudio: ${m}\n`),
+      await superviseInForeground(ctx, {
+        argv,
+        cwd: process.cwd(),
+        project: o.project,
+        name: o.name,
+        config: config as Record<string, unknown> | undefined,
+        watches,
+        parsers: o.parser.length ? o.parser.map(parserSpec) : undefined,
+        stallTimeoutS: num('--stall-timeout', o.stallTimeout),
+        graceS: num('--grace', o.grace),
       });
-      let started: { pid: number; startToken: string | null };
-      try {
-        started = sup.start();
-      } catch (e) {
-        tracker.finishRun(run.id, 'failed', { reason: (e as Error).message });
-        throw new CliError((e as Error).message);
-      }
-      db.prepare(`UPDATE runs SET pid = ?, pid_start = ? WHERE id = ?`).run(started.pid, started.startToken, run.id);
-      // Ctrl-C reaches only our process group (the job has its own): pass it on as a cancel.
-      let interrupts = 0;
-      const onSigint = () => {
-        interrupts++;
-        if (interrupts === 1) {
-          process.stderr.write('\ntunestudio: cancelling (Ctrl-C again to kill at once)…\n');
-          sup.cancel('interrupted (Ctrl-C)');
-        } else {
-          try {
-            process.kill(-started.pid, 'SIGKILL');
-          } catch {
-            /* gone */
-          }
-        }
-      };
-      process.on('SIGINT', onSigint);
-      process.on('SIGTERM', onSigint);
-      const outcome = await sup.done;
-      process.removeListener('SIGINT', onSigint);
-      process.removeListener('SIGTERM', onSigint);
-      tracker.finishRun(run.id, runStatusFor(outcome.state), { exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason });
-      tracker.close();
-      if (outcome.state !== 'completed') {
-        const msg = `run ${run.name} (${run.id}) ${runStatusFor(outcome.state)}${outcome.reason ? `: ${outcome.reason}` : ''}`;
-        process.stderr.write(`tunestudio: ${msg}\n`);
-      }
-      if (ctx.json) process.stderr.write(JSON.stringify({ run: run.id, status: runStatusFor(outcome.state), exit_code: outcome.exitCode, signal: outcome.signal, reason: outcome.reason }) + '\n');
-      fs.rmSync(path.join(jobDir, 'control.json'), { force: true });
-      process.exitCode = outcome.exitCode ?? (outcome.signal ? 128 + (signalNumber(outcome.signal) ?? 0) : 1);
     });
+}
+
+export interface ForegroundOptions {
+  argv: string[];
+  cwd: string;
+  project: string;
+  name?: string;
+  config?: Record<string, unknown>;
+  watches: Array<{ metric: string; opts: Record<string, unknown> }>;
+  parsers?: ParserSpec[];
+  stallTimeoutS?: number;
+  graceS?: number;
+}
+
+/**
+ * Runs a command under the job supervisor in this process (`tunestudio run`,
+ * `tunestudio train`): a run is created, output is passed through, Ctrl-C
+ * cancels, and process.exitCode becomes the command's exit code.
+ */
+export async function superviseInForeground(ctx: CliContext, f: ForegroundOptions): Promise<void> {
+  let parsers;
+  try {
+    parsers = createParsers(f.parsers, { cwd: f.cwd, since: Date.now() });
+  } catch (e) {
+    if (e instanceof ParserSpecError) throw new CliError(e.message, 2);
+    throw e;
+  }
+  const db = ctx.database();
+  const tracker = new Tracker(db, { onError: (e) => process.stderr.write(`tunestudio: cannot write the store: ${e.message}\n`) });
+  const run = tracker.createRun({ project: f.project, name: f.name, config: { ...(f.config ?? {}), command: f.argv } });
+  for (const w of f.watches) tracker.watch(run.id, w.metric, w.opts);
+  const jobDir = path.join(ctx.storeDir, 'jobs', `run-${run.id}`);
+  const sup = new Supervisor({
+    command: { argv: f.argv, cwd: f.cwd, stallTimeoutS: f.stallTimeoutS, graceS: f.graceS },
+    jobDir,
+    runId: run.id,
+    tracker,
+    parsers: parsers.lines,
+    tailers: parsers.tailers,
+    launcher: launcherPath(),
+    echo: (chunk) => process.stdout.write(chunk),
+    log: (m) => process.stderr.write(`tunestudio: ${m}\n`),
+  });
+  let started: { pid: number; startToken: string | null };
+  try {
+    started = sup.start();
+  } catch (e) {
+    tracker.finishRun(run.id, 'failed', { reason: (e as Error).message });
+    throw new CliError((e as Error).message);
+  }
+  db.prepare(`UPDATE runs SET pid = ?, pid_start = ? WHERE id = ?`).run(started.pid, started.startToken, run.id);
+  // Ctrl-C reaches only our process group (the job has its own): pass it on as a cancel.
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write('\ntunestudio: cancelling (Ctrl-C again to kill at once)…\n');
+      sup.cancel('interrupted (Ctrl-C)');
+    } else {
+      try {
+        process.kill(-started.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  const outcome = await sup.done;
+  process.removeListener('SIGINT', onSigint);
+  process.removeListener('SIGTERM', onSigint);
+  tracker.finishRun(run.id, runStatusFor(outcome.state), { exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason });
+  tracker.close();
+  if (outcome.state !== 'completed') {
+    process.stderr.write(`tunestudio: run ${run.name} (${run.id}) ${runStatusFor(outcome.state)}${outcome.reason ? `: ${outcome.reason}` : ''}\n`);
+  }
+  if (ctx.json) process.stderr.write(JSON.stringify({ run: run.id, status: runStatusFor(outcome.state), exit_code: outcome.exitCode, signal: outcome.signal, reason: outcome.reason }) + '\n');
+  fs.rmSync(path.join(jobDir, 'control.json'), { force: true });
+  process.exitCode = outcome.exitCode ?? (outcome.signal ? 128 + (signalNumber(outcome.signal) ?? 0) : 1);
 }
 
 function signalNumber(sig: string): number | undefined {

@@ -22,8 +22,9 @@ export interface JsonFileChecker {
   check(value: unknown, filePath: string): FileProblem[] | Promise<FileProblem[]>;
 }
 
-/** "parsers[2].regex" → ['parsers', 2, 'regex'] */
+/** "parsers[2].regex" → ['parsers', 2, 'regex']; a JSON pointer "/lora/r" works too. */
 export function splitJsonPath(p: string): Array<string | number> {
+  if (p.startsWith('/')) return p.slice(1).split('/').map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
   const out: Array<string | number> = [];
   for (const m of p.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]);
   return out;

@@ -26,6 +26,7 @@ import { CaptionJobRequest } from '../../protocol/datasets';
 import { listPresets, specFromPreset } from './presets';
 import { Scheduler } from './scheduler';
 import { checkJobSpec, JobSpecError, resolveJobSpec } from './spec';
+import { checkTrainConfig } from '../training/config';
 
 export const UNTRUSTED_MESSAGE =
   'This workspace is not trusted, so Tune Studio starts no jobs here. Trust it (Command Palette: "Workspaces: Manage Workspace Trust") to run jobs.';
@@ -141,5 +142,10 @@ export function register(ctx: RuntimeContext): void {
     pattern: /\.tunejob\.json$/i,
     source: 'Tune Studio',
     check: (value, file) => checkJobSpec(value, { baseDir: path.dirname(file) }),
+  });
+  registerJsonChecker(ctx, {
+    pattern: /\.tunetrain\.json$/i,
+    source: 'Tune Studio',
+    check: (value, file) => checkTrainConfig(value, path.dirname(file)),
   });
 }
