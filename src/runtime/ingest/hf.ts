@@ -38,7 +38,7 @@ export class HfParser implements LineParser {
   /** Total of the bar that gave the step of the latest training dict: the training bar. */
   private trainTotal: number | undefined;
 
-  parse(line: string): IngestEvent[] | null {
+  parse(line: string, _final = true): IngestEvent[] | null {
     const brace = line.indexOf('{');
     if (brace === -1) return this.frame(line);
     // A dict printed right after a frame without a newline: read both.
