@@ -85,6 +85,7 @@ export interface ForegroundOptions {
   parsers?: ParserSpec[];
   stallTimeoutS?: number;
   graceS?: number;
+  env?: Record<string, string>;
 }
 
 /**
@@ -106,7 +107,7 @@ export async function superviseInForeground(ctx: CliContext, f: ForegroundOption
   for (const w of f.watches) tracker.watch(run.id, w.metric, w.opts);
   const jobDir = path.join(ctx.storeDir, 'jobs', `run-${run.id}`);
   const sup = new Supervisor({
-    command: { argv: f.argv, cwd: f.cwd, stallTimeoutS: f.stallTimeoutS, graceS: f.graceS },
+    command: { argv: f.argv, cwd: f.cwd, env: f.env, stallTimeoutS: f.stallTimeoutS, graceS: f.graceS },
     jobDir,
     runId: run.id,
     tracker,

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseJsonWithNonFinite } from '../protocol/lines';
 import { JobStore } from '../runtime/jobs/jobStore';
-import { builtinArgv } from '../runtime/jobs/paths';
+import { builtinArgv, trainerEnv } from '../runtime/jobs/paths';
 import { resolveJobSpec } from '../runtime/jobs/spec';
 import { checkTrainConfig } from '../runtime/training/config';
 import { CliError, type CliContext } from './context';
@@ -53,6 +53,7 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
         watches,
         parsers: ['protocol'],
         stallTimeoutS: 1800,
+        env: trainerEnv(ctx.storeDir),
       });
     });
 }

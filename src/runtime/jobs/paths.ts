@@ -29,3 +29,11 @@ export function cliArgv(args: string[]): string[] {
   const bin = path.resolve(path.dirname(launcherPath()), '..', 'bin', 'tunestudio.js');
   return [process.execPath, bin, ...args];
 }
+
+/** What the built-in trainer reads from its environment: where downloaded models are kept. */
+export function trainerEnv(storeDir: string, backend?: string): Record<string, string> {
+  return {
+    TUNESTUDIO_MODEL_CACHE: process.env.TUNESTUDIO_MODEL_CACHE || path.join(storeDir, 'models'),
+    ...(backend && backend !== 'auto' ? { TUNESTUDIO_TRAINING_BACKEND: backend } : {}),
+  };
+}

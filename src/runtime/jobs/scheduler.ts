@@ -18,6 +18,7 @@ import { JobStore, jobDir, type JobRow } from './jobStore';
 import { isSameProcess, processStartToken } from './proc';
 import type { ResolvedSpec } from './spec';
 import { FILES, Supervisor, type JobOutcome } from './supervisor';
+import { trainerEnv } from './paths';
 
 export const LEASE_NAME = 'scheduler';
 
@@ -37,6 +38,8 @@ export interface SchedulerOptions {
   tickMs?: number;
   /** Where the holder is, for messages ("VS Code", "tunestudio serve"). */
   label?: string;
+  /** Environment added to every job (under its spec's own env): the trainer's backend setting, the model cache. */
+  jobEnv?: () => Record<string, string>;
   gpuPolling?: boolean;
 }
 
@@ -278,7 +281,7 @@ export class Scheduler {
     // After a restart, TensorBoard files resume where the previous supervisor stopped reading.
     const parsers = createParsers(spec.parsers as never, { cwd: spec.cwd, since, offsets: adopt ? readTailerOffsets(dir) ?? undefined : undefined });
     const sup = new Supervisor({
-      command: { argv: spec.command, cwd: spec.cwd, env: spec.env, stallTimeoutS: spec.stall_timeout_s, graceS: spec.grace_s },
+      command: { argv: spec.command, cwd: spec.cwd, env: { ...(this.o.jobEnv?.() ?? trainerEnv(this.o.storeDir)), ...(spec.env ?? {}) }, stallTimeoutS: spec.stall_timeout_s, graceS: spec.grace_s },
       jobDir: dir,
       jobId: job.id,
       runId,

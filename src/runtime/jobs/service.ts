@@ -21,7 +21,7 @@ import { registerJsonChecker } from '../diagnostics';
 import { parseJsonWithNonFinite } from '../../protocol/lines';
 import { trackingService } from '../tracking/service';
 import { JobStore } from './jobStore';
-import { builtinArgv, cliArgv, launcherPath } from './paths';
+import { builtinArgv, cliArgv, launcherPath, trainerEnv } from './paths';
 import { CaptionJobRequest } from '../../protocol/datasets';
 import { listPresets, specFromPreset } from './presets';
 import { Scheduler } from './scheduler';
@@ -56,6 +56,7 @@ export function register(ctx: RuntimeContext): void {
       onChange: (kinds) => ctx.notifyChanged({ kinds }),
       supervisedRuns: tracking.supervised,
       label: 'VS Code',
+      jobEnv: () => trainerEnv(ctx.store.dir, ctx.settings.trainingBackend),
     });
     scheduler.start();
     return scheduler;
