@@ -8,14 +8,42 @@ import { LATEST_SCHEMA_VERSION } from './store/migrations';
 import { schemaVersion } from './store/db';
 import Database from 'better-sqlite3';
 import { schedulerStatus } from './jobs/service';
+import { trainerPath } from './jobs/paths';
+import { execFile } from 'node:child_process';
 
 const startedAt = new Date().toISOString();
+
+/**
+ * Which backend the built-in trainer would pick, and why the faster ones are
+ * not used — asked of the trainer itself (a short process), so tfjs is never
+ * loaded into the runtime.
+ */
+function probeTrainingBackend(setting: string | undefined): Promise<BackendInfo> {
+  return new Promise((resolve) => {
+    let trainer: string;
+    try {
+      trainer = trainerPath();
+    } catch (e) {
+      resolve({ name: 'training', available: false, detail: (e as Error).message });
+      return;
+    }
+    const args = [trainer, '--probe-backend', ...(setting && setting !== 'auto' ? ['--backend', setting] : [])];
+    execFile(process.execPath, args, { timeout: 60_000, windowsHide: true }, (_err, stdout) => {
+      try {
+        const r = JSON.parse(String(stdout).trim().split('\n').pop() ?? '') as { backend?: { summary: string }; error?: string };
+        resolve(r.backend ? { name: 'training', available: true, detail: `built-in trainer: ${r.backend.summary}` } : { name: 'training', available: false, detail: r.error ?? 'the trainer could not choose a backend' });
+      } catch {
+        resolve({ name: 'training', available: false, detail: 'the trainer did not answer the backend probe; see the Tune Studio output' });
+      }
+    });
+  });
+}
 
 export function register(ctx: RuntimeContext): void {
   let backends: Promise<BackendInfo[]> | null = null;
   ctx.onSettingsChanged(() => (backends = null));
   ctx.connection.onRequest(RuntimeStatusRequest.type, async (): Promise<RuntimeStatus> => {
-    backends ??= probeBackends({ ffmpegPath: ctx.settings.ffmpegPath });
+    backends ??= Promise.all([probeBackends({ ffmpegPath: ctx.settings.ffmpegPath }), probeTrainingBackend(ctx.settings.trainingBackend)]).then(([b, t]) => [...b, t]);
     return {
       pid: process.pid,
       nodePath: process.execPath,

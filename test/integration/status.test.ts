@@ -19,6 +19,9 @@ test('runtime answers Runtime Status over JSON-RPC without creating the store', 
   assert.equal(fs.existsSync(storeDir), false);
   assert.equal(s.latestSchemaVersion, LATEST_SCHEMA_VERSION);
   const names = s.backends.map((b) => b.name);
-  for (const n of ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu', 'onnxruntime-node', 'ffmpeg', 'nvidia-smi']) assert.ok(names.includes(n), n);
+  for (const n of ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu', 'onnxruntime-node', 'ffmpeg', 'nvidia-smi', 'training']) assert.ok(names.includes(n), n);
+  const training = s.backends.find((b) => b.name === 'training')!;
+  assert.equal(training.available, true);
+  assert.match(training.detail, /built-in trainer: wasm .*Faster backends not used: tfjs-node-gpu: .*not installed/);
   for (const b of s.backends) assert.ok(b.detail.length > 0, `${b.name} says why`);
 });
