@@ -145,7 +145,12 @@ export function resolveJobSpec(raw: unknown, o: { baseDir: string; specFile?: st
     if (!o.builtinArgv) throw new JobSpecError([{ path: 'kind', message: 'the built-in trainer is not available in this build', severity: 'error' }]);
     command = o.builtinArgv(cfg);
   }
-  const defaultName = o.specFile ? path.basename(o.specFile).replace(/\.tunejob\.json$/i, '') : path.basename(command.find((a, i) => i > 0 && !a.startsWith('-')) ?? command[0] ?? 'job').replace(/\.\w+$/, '');
+  const defaultName =
+    s.kind === 'builtin'
+      ? trainConfigName(path.resolve(o.baseDir, s.train_config!))
+      : o.specFile
+        ? path.basename(o.specFile).replace(/\.tunejob\.json$/i, '')
+        : path.basename(command.find((a, i) => i > 0 && !a.startsWith('-')) ?? command[0] ?? 'job').replace(/\.\w+$/, '');
   return {
     ...s,
     command,
@@ -189,6 +194,17 @@ export function splitArgs(line: string): string[] {
   if (q) throw new Error(`unclosed ${q === '"' ? 'double' : 'single'} quote in: ${line}`);
   if (has || cur) out.push(cur);
   return out;
+}
+
+/** A training config's "name", else its file name. */
+function trainConfigName(file: string): string {
+  try {
+    const n = (JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: unknown }).name;
+    if (typeof n === 'string' && n.trim()) return n.trim();
+  } catch {
+    /* checked elsewhere */
+  }
+  return path.basename(file).replace(/\.tunetrain\.json$|\.json$/i, '');
 }
 
 function isFile(p: string): boolean {
