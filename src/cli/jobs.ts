@@ -11,18 +11,15 @@ import { builtinArgv, launcherPath } from '../runtime/jobs/paths';
 import { readLease, Scheduler } from '../runtime/jobs/scheduler';
 import { JobSpecError, resolveJobSpec } from '../runtime/jobs/spec';
 import { Tracker } from '../runtime/tracking/tracker';
-import { validateWatch, WatchError } from '../runtime/tracking/watchers';
 import { duration, num, table, when } from './format';
 import { CliError, type CliContext } from './context';
 import { parserSpec } from './run';
+import { collect, parseWatchArgs, seconds } from './options';
 
 function jsonOut(v: unknown): void {
   process.stdout.write(JSON.stringify(v, null, 2) + '\n');
 }
 
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
-}
 
 export function registerJobCommands(program: Command, ctx: CliContext): void {
   const store = () => new JobStore(ctx.database(), ctx.storeDir);
@@ -57,27 +54,10 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
       if (o.name) over.name = o.name;
       if (o.project) over.project = o.project;
       if (o.priority !== undefined) over.priority = Number(o.priority);
-      if (o.stallTimeout !== undefined) over.stall_timeout_s = Number(o.stallTimeout);
-      if (o.grace !== undefined) over.grace_s = Number(o.grace);
+      if (o.stallTimeout !== undefined) over.stall_timeout_s = seconds('--stall-timeout', o.stallTimeout);
+      if (o.grace !== undefined) over.grace_s = seconds('--grace', o.grace);
       if (o.parser.length) over.parsers = o.parser.map(parserSpec);
-      if (o.watch.length) {
-        over.watchers = o.watch.map((w) => {
-          let v: Record<string, unknown>;
-          try {
-            v = JSON.parse(w);
-          } catch (e) {
-            throw new CliError(`--watch must be JSON like '{"metric":"train/loss","nan":true}': ${(e as Error).message}`, 2);
-          }
-          const { metric, ...opts } = v;
-          try {
-            validateWatch(metric, opts);
-          } catch (e) {
-            if (e instanceof WatchError) throw new CliError(`--watch ${w}: ${e.message}`, 2);
-            throw e;
-          }
-          return v;
-        });
-      }
+      if (o.watch.length) over.watchers = parseWatchArgs(o.watch).map((w) => ({ metric: w.metric, ...w.opts }));
       let spec;
       try {
         spec = resolveJobSpec({ ...raw, ...over }, { baseDir, specFile, builtinArgv });

@@ -11,21 +11,10 @@ import type { ParserSpec } from '../runtime/ingest/types';
 import { Supervisor } from '../runtime/jobs/supervisor';
 import { runStatusFor } from '../runtime/jobs/scheduler';
 import { Tracker } from '../runtime/tracking/tracker';
-import { validateWatch, WatchError } from '../runtime/tracking/watchers';
 import { CliError, type CliContext } from './context';
+import { collect, parseJsonArg, parseWatchArgs, seconds } from './options';
 import { launcherPath } from '../runtime/jobs/paths';
 
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
-}
-
-function parseJsonArg(flag: string, v: string): unknown {
-  try {
-    return JSON.parse(v);
-  } catch (e) {
-    throw new CliError(`${flag} must be JSON, e.g. ${flag === '--watch' ? `'{"metric": "train/loss", "nan": true}'` : `'{"lr": 0.001}'`}: ${(e as Error).message}`, 2);
-  }
-}
 
 
 export function registerRunCommand(program: Command, ctx: CliContext): void {
@@ -43,24 +32,7 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
     .action(async (argv: string[], o: { project: string; name?: string; config?: string; watch: string[]; parser: string[]; stallTimeout?: string; grace?: string }) => {
       const config = o.config ? parseJsonArg('--config', o.config) : undefined;
       if (config !== undefined && (typeof config !== 'object' || config === null || Array.isArray(config))) throw new CliError('--config must be a JSON object', 2);
-      const watches = o.watch.map((w) => {
-        const v = parseJsonArg('--watch', w) as Record<string, unknown>;
-        if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CliError('--watch must be a JSON object with a "metric"', 2);
-        const { metric, ...opts } = v;
-        try {
-          validateWatch(metric, opts);
-        } catch (e) {
-          if (e instanceof WatchError) throw new CliError(`--watch ${w}: ${e.message}`, 2);
-          throw e;
-        }
-        return { metric: metric as string, opts };
-      });
-      const num = (flag: string, v?: string) => {
-        if (v === undefined) return undefined;
-        const n = Number(v);
-        if (!Number.isFinite(n) || n <= 0) throw new CliError(`${flag} must be a positive number of seconds, got '${v}'`, 2);
-        return n;
-      };
+      const watches = parseWatchArgs(o.watch);
       await superviseInForeground(ctx, {
         argv,
         cwd: process.cwd(),
@@ -69,8 +41,8 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
         config: config as Record<string, unknown> | undefined,
         watches,
         parsers: o.parser.length ? o.parser.map(parserSpec) : undefined,
-        stallTimeoutS: num('--stall-timeout', o.stallTimeout),
-        graceS: num('--grace', o.grace),
+        stallTimeoutS: seconds('--stall-timeout', o.stallTimeout),
+        graceS: seconds('--grace', o.grace),
       });
     });
 }

@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import * as os from 'node:os';
 import type { AlertLevel } from '../../protocol/lines';
 import { checkMetricName, checkRunName, defaultRunName, newRunId } from './names';
-import { RUN_STATUSES, type RunStatus } from './types';
+import { jsonNumber, RUN_STATUSES, type RunStatus } from './types';
 import {
   ALERT_REASONS,
   applyCustomVerdict,
@@ -529,7 +529,7 @@ export class Tracker {
           }
         } else if (op.op === 'extend') {
           const id = op.alertId ?? idsByKey.get(op.key);
-          if (id !== undefined) this.stmts.extendAlert.run(now, op.count, op.lastStep, JSON.stringify(op.value === null ? 'NaN' : jsonSafe(op.value)), id);
+          if (id !== undefined) this.stmts.extendAlert.run(now, op.count, op.lastStep, JSON.stringify(jsonNumber(op.value)), id);
         } else {
           const id = op.alertId ?? idsByKey.get(op.key);
           if (id !== undefined) this.stmts.closeAlert.run(id);
@@ -596,12 +596,6 @@ export class Tracker {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
-}
-
-function jsonSafe(v: number): number | string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity';
-  return v;
 }
 
 interface SummaryAgg {

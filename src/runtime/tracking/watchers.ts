@@ -5,6 +5,7 @@
 // stored with the run and survives restarts. Exact semantics: README
 // "Watchers" (each worked example there is a test in test/unit/tracking/).
 import type { AlertLevel } from '../../protocol/lines';
+import { jsonNumber } from './types';
 
 export const ALERT_REASONS = ['nan', 'inf', 'above_max', 'below_min', 'spike', 'stagnation', 'custom', 'stalled', 'crashed'] as const;
 export type AlertReason = (typeof ALERT_REASONS)[number];
@@ -198,12 +199,6 @@ function fmt(v: number | null): string {
   return Number.isInteger(v) ? String(v) : v.toPrecision(6).replace(/\.?0+$/, '').replace(/\.?0+e/, 'e');
 }
 
-/** JSON-safe value: non-finite numbers become strings. */
-export function jsonValue(v: number): number | string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity';
-  return v;
-}
 
 interface Ctx {
   spec: WatcherSpec;
@@ -271,7 +266,7 @@ export function evaluateWatcher(spec: WatcherSpec, state: WatcherState, value: n
         level: 'error',
         title: `${m} is ${fmt(value)}`,
         text: `${m} became ${fmt(value)} at step ${step}.`,
-        data: { value: jsonValue(value) },
+        data: { value: jsonNumber(value) },
       }));
     } else clear(c, 'nan');
   }
@@ -285,7 +280,7 @@ export function evaluateWatcher(spec: WatcherSpec, state: WatcherState, value: n
         level: 'error',
         title: `${m} above ${fmt(max)}`,
         text: `${m} = ${fmt(value)} at step ${step}, above max_value ${fmt(max)}.`,
-        data: { value: jsonValue(value), threshold: max },
+        data: { value: jsonNumber(value), threshold: max },
       }));
     } else clear(c, 'max_value');
   }
@@ -297,7 +292,7 @@ export function evaluateWatcher(spec: WatcherSpec, state: WatcherState, value: n
         level: 'warn',
         title: `${m} below ${fmt(min)}`,
         text: `${m} = ${fmt(value)} at step ${step}, below min_value ${fmt(min)}.`,
-        data: { value: jsonValue(value), threshold: min },
+        data: { value: jsonNumber(value), threshold: min },
       }));
     } else clear(c, 'min_value');
   }
@@ -378,7 +373,7 @@ function patience(c: Ctx, patience: number, minDelta: number, mode: 'min' | 'max
         best === undefined
           ? `${c.spec.metric} has had ${st.sinceBest} values and none is a finite number.`
           : `${c.spec.metric} has not improved on ${fmt(best)} (step ${st.bestStep}) by more than ${fmt(minDelta)} for ${st.sinceBest} values (patience ${patience}, mode ${mode}).`,
-      data: { value: jsonValue(v), best: best ?? null, best_step: st.bestStep ?? null, patience, min_delta: minDelta, mode },
+      data: { value: jsonNumber(v), best: best ?? null, best_step: st.bestStep ?? null, patience, min_delta: minDelta, mode },
     }));
   }
 }
@@ -408,7 +403,7 @@ export function applyCustomVerdict(
       level: verdict.level ?? 'warn',
       title: verdict.title ?? `${spec.metric}: ${spec.custom?.name ?? 'custom rule'} fired`,
       text: verdict.text ?? `${spec.custom?.name ?? 'A custom rule'} fired on ${spec.metric} = ${fmt(value)} at step ${step}.`,
-      data: { value: jsonValue(value), ...(verdict.data ?? {}) },
+      data: { value: jsonNumber(value), ...(verdict.data ?? {}) },
     }));
     if (!wasOpen && verdict.stop !== undefined) {
       const open = c.events.find((e) => e.type === 'open');
