@@ -66,3 +66,4 @@ export function startVscodeServer(opts: {
 }): Promise<ServerHandle>;
 
 export function launchChromium(opts?: { headless?: boolean; args?: string[] }): Promise<Browser>;
+export function killStrays(dir: string): number;

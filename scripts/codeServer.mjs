@@ -570,3 +570,39 @@ export async function launchChromium({ headless = true, args = [] } = {}) {
   const { chromium } = await import('playwright-core');
   return chromium.launch({ executablePath: CHROMIUM, headless, args: [...CHROMIUM_ARGS, ...args] });
 }
+
+/**
+ * Kills every process (with its process group) whose command line mentions
+ * `dir`: jobs a test's editor started under its temp folder. Jobs run in their
+ * own process groups on purpose (they outlive a runtime that dies), so a test
+ * that ends must end them itself. Linux only (/proc); elsewhere a no-op.
+ */
+export function killStrays(dir) {
+  if (!dir || dir.length < 8 || !fs.existsSync('/proc')) return 0;
+  const own = process.pid;
+  const groupOf = (stat) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  const ownGroup = groupOf(fs.readFileSync('/proc/self/stat', 'utf8'));
+  let n = 0;
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === own) continue;
+    let cmd;
+    let stat;
+    try {
+      cmd = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmd.includes(dir)) continue;
+    const pgrp = groupOf(stat);
+    try {
+      // Never our own group (a child started without its own group shares it).
+      if (pgrp > 1 && pgrp !== ownGroup) process.kill(-pgrp, 'SIGKILL');
+      else process.kill(Number(name), 'SIGKILL');
+      n++;
+    } catch {
+      /* already gone */
+    }
+  }
+  return n;
+}

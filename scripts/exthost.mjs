@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
-import { ROOT, launchChromium, requireCodeServer, startVscodeServer } from './codeServer.mjs';
+import { ROOT, killStrays, launchChromium, requireCodeServer, startVscodeServer } from './codeServer.mjs';
 
 export const DEFAULT_SUITE = path.join(ROOT, 'out', 'test', 'suite.js');
 export const EXIT_HARNESS = 2;
@@ -140,6 +140,8 @@ export async function runExtensionTests({ suite, extension, timeoutS = 600, verb
     clearTimeout(timer);
     await browser?.close().catch(() => {});
     await server?.stop();
+    // Jobs the suite started run in their own process groups: end them with the suite.
+    killStrays(tmp);
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }

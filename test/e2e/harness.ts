@@ -24,6 +24,7 @@ import {
   requireCodeServer,
   startCodeServer,
   type ServerHandle,
+  killStrays,
 } from '../../scripts/codeServer.mjs';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
@@ -75,6 +76,8 @@ export class Studio {
     const cleanup = async () => {
       await browser?.close().catch(() => {});
       await server?.stop();
+      // Jobs the editor started run in their own process groups (they outlive a runtime): end them with the test.
+      killStrays(root);
       fs.rmSync(root, { recursive: true, force: true });
     };
     t.after(cleanup);
