@@ -11,6 +11,7 @@ import {
   type RequestType,
 } from 'vscode-jsonrpc/node';
 import type { RuntimeInitOptions } from '../../src/protocol/runtime';
+import { killStrays } from '../../scripts/codeServer.mjs';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const RUNTIME_JS = path.join(ROOT, 'dist', 'runtime.js');
@@ -96,7 +97,10 @@ export async function startRuntime(
         });
       }),
     async stop() {
-      if (exited) return;
+      if (exited) {
+        killStrays(opts.storeDir);
+        return;
+      }
       const gone = new Promise<void>((r) => proc.once('exit', () => r()));
       try {
         await Promise.race([conn.sendRequest('shutdown'), new Promise((r) => setTimeout(r, 3000))]);
@@ -108,6 +112,8 @@ export async function startRuntime(
       await gone;
       clearTimeout(t);
       conn.dispose();
+      // Jobs outlive their runtime by design (own process groups): a test ends its own.
+      killStrays(opts.storeDir);
     },
   };
 }
