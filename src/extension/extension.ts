@@ -3,7 +3,10 @@
 import * as vscode from 'vscode';
 import { Runtime } from './runtime';
 import { StatusPanel, STATUS_VIEW_TYPE } from './panels/statusPanel';
-import { PlaceholderTree } from './views/placeholderTree';
+import { RunsTree } from './views/runsTree';
+import { JobsTree } from './views/jobsTree';
+import { AlertsTree } from './views/alertsTree';
+import { registerRunUi, type RunUiApi } from './commands/runs';
 import { RuntimeTree } from './views/runtimeTree';
 import { DatasetsTree } from './views/datasetsTree';
 import { registerDatasetCommands } from './commands/datasets';
@@ -15,6 +18,8 @@ export interface TuneStudioApi {
   /** Number of times the runtime came back after a crash or restart. */
   restarts(): number;
   statusPanel(): StatusPanel | undefined;
+  /** Runs, Jobs and Alerts views, dashboards, compare panel, status bar, alert toasts. */
+  ui: RunUiApi;
   /** Startup marks in the extension host's performance.now() clock (bench/startup reads them). */
   timings(): StartupTimings;
 }
@@ -44,11 +49,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<TuneSt
   const restarts = () => Math.max(0, runningCount - 1);
 
   const datasetsTree = new DatasetsTree(runtime);
+  const runsTree = new RunsTree(runtime, context.workspaceState);
+  const jobsTree = new JobsTree(runtime);
+  const alertsTree = new AlertsTree(runtime);
   const trees: Array<[string, RuntimeTree<unknown>]> = [
     ['tuneStudio.datasets', datasetsTree as RuntimeTree<unknown>],
-    ['tuneStudio.jobs', new PlaceholderTree(runtime, ['jobs'])],
-    ['tuneStudio.runs', new PlaceholderTree(runtime, ['runs'])],
-    ['tuneStudio.alerts', new PlaceholderTree(runtime, ['alerts'])],
+    ['tuneStudio.jobs', jobsTree as RuntimeTree<unknown>],
+    ['tuneStudio.runs', runsTree as RuntimeTree<unknown>],
+    ['tuneStudio.alerts', alertsTree as RuntimeTree<unknown>],
   ];
   for (const [id, provider] of trees) {
     const view = vscode.window.createTreeView(id, { treeDataProvider: provider, showCollapseAll: true, canSelectMany: true });
@@ -56,6 +64,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TuneSt
     context.subscriptions.push(view, provider);
   }
   registerDatasetCommands(context, runtime, datasetsTree);
+  const ui = registerRunUi(context, runtime, { runs: runsTree, jobs: jobsTree, alerts: alertsTree });
 
   context.subscriptions.push(
     vscode.commands.registerCommand('tuneStudio.showRuntimeStatus', () => StatusPanel.show(context, runtime, restarts)),
@@ -96,7 +105,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TuneSt
   void runtime.start();
   active = runtime;
   startup.activated = performance.now();
-  return { runtime, restarts, statusPanel: () => StatusPanel.instance, timings: () => ({ ...startup }) };
+  return { runtime, restarts, statusPanel: () => StatusPanel.instance, ui, timings: () => ({ ...startup }) };
 }
 
 let active: Runtime | undefined;

@@ -1,0 +1,312 @@
+// Host of the Run Dashboard panels: one panel per set of runs (opening the
+// same runs again reveals it). The page asks for history itself; the host
+// answers from the runtime, forwards live "metrics appended" and alert
+// notifications for its runs, saves exports, and revives panels after a
+// reload from the page's saved state (WebviewPanelSerializer).
+import * as vscode from 'vscode';
+import {
+  AlertsListRequest,
+  RunHistoryRequest,
+  RunShowRequest,
+  RunsListRequest,
+  type RunListItem,
+} from '../../protocol/tracking';
+import type { DashboardFocus, DashboardRun, DashboardState, DashboardToHost, DashboardToWebview } from '../../protocol/webview';
+import type { Runtime } from '../runtime';
+import { renderPage, webviewOptions } from './webviewHtml';
+
+export const DASHBOARD_VIEW_TYPE = 'tuneStudio.dashboard';
+
+/** Most points per series an export asks for (an export is explicit, so it is not downsampled below this). */
+const EXPORT_MAX_POINTS = 5_000_000;
+
+export class DashboardPanel implements vscode.Disposable {
+  static readonly open = new Set<DashboardPanel>();
+
+  private ready = false;
+  private runs: DashboardRun[] = [];
+  private pendingFocus: DashboardFocus | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private runsTimer: NodeJS.Timeout | undefined;
+  private alertsTimer: NodeJS.Timeout | undefined;
+  /** Every message sent to the page, counted by type (tests read it). */
+  readonly sent: Record<string, number> = {};
+  lastSent: DashboardToWebview | undefined;
+
+  /** Opens (or reveals) the dashboard of `runIds`; `focus` scrolls to and highlights a step. */
+  static show(context: vscode.ExtensionContext, runtime: Runtime, runIds: string[], o: { focus?: DashboardFocus; reuse?: DashboardPanel } = {}): DashboardPanel {
+    const ids = [...new Set(runIds)];
+    const key = ids.slice().sort().join(',');
+    const existing = [...DashboardPanel.open].find((p) => p.key === key) ?? (o.reuse && DashboardPanel.open.has(o.reuse) ? o.reuse : undefined);
+    if (existing) {
+      existing.panel.reveal();
+      if (existing.key !== key) void existing.setRunIds(ids);
+      if (o.focus) existing.focus(o.focus);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'Dashboard', vscode.ViewColumn.Active, dashboardOptions(context.extensionUri));
+    return new DashboardPanel(panel, context, runtime, ids, o.focus);
+  }
+
+  static revive(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, runtime: Runtime, state: DashboardState | undefined): DashboardPanel {
+    panel.webview.options = dashboardOptions(context.extensionUri);
+    return new DashboardPanel(panel, context, runtime, state?.runIds ?? [], undefined);
+  }
+
+  /** Live points for every open dashboard (one runtime listener, fanned out by registerRunUi). */
+  static onMetricsAppended(p: { appended: Array<{ runId: string; metric: string; lastStep: number }> }): void {
+    for (const d of DashboardPanel.open) d.onAppended(p.appended);
+  }
+
+  static onAlertRaised(alert: { run_id: string }): void {
+    for (const d of DashboardPanel.open) if (d.runIds.includes(alert.run_id)) d.scheduleAlerts();
+  }
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly context: vscode.ExtensionContext,
+    private readonly runtime: Runtime,
+    private runIds: string[],
+    focus: DashboardFocus | undefined,
+  ) {
+    DashboardPanel.open.add(this);
+    this.pendingFocus = focus;
+    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'tune-studio.svg');
+    panel.webview.html = renderPage(panel.webview, context.extensionUri, 'dashboard', 'Tune Studio: Run Dashboard');
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((m: DashboardToHost) => void this.onMessage(m)),
+      runtime.onDidChangeData((p) => {
+        if (p.kinds.includes('runs') && (!p.runIds || p.runIds.some((id) => this.runIds.includes(id)))) this.scheduleRuns();
+        if (p.kinds.includes('alerts')) this.scheduleAlerts();
+      }),
+      runtime.onDidChangeState((s) => {
+        // After a runtime restart: notifications may have been missed, so catch up.
+        if (s === 'running' && this.ready) void this.catchUp();
+      }),
+    );
+    this.updateTitle();
+  }
+
+  get key(): string {
+    return this.runIds.slice().sort().join(',');
+  }
+
+  get ids(): readonly string[] {
+    return this.runIds;
+  }
+
+  focus(f: DashboardFocus): void {
+    if (this.ready) this.post({ type: 'focus', focus: f });
+    else this.pendingFocus = f;
+  }
+
+  async setRunIds(ids: string[]): Promise<void> {
+    this.runIds = ids;
+    if (this.ready) await this.pushRuns();
+  }
+
+  private post(m: DashboardToWebview): void {
+    this.sent[m.type] = (this.sent[m.type] ?? 0) + 1;
+    this.lastSent = m;
+    void this.panel.webview.postMessage(m);
+  }
+
+  private async onMessage(m: DashboardToHost): Promise<void> {
+    switch (m.type) {
+      case 'ready': {
+        this.ready = true;
+        await this.loadRuns();
+        this.post({ type: 'init', runs: this.runs, focus: this.pendingFocus });
+        this.pendingFocus = undefined;
+        await this.pushAlerts();
+        break;
+      }
+      case 'history':
+        try {
+          const result = await this.runtime.request(RunHistoryRequest.type, m.params);
+          this.post({ type: 'history', reqId: m.reqId, result });
+        } catch (e) {
+          this.post({ type: 'history', reqId: m.reqId, error: (e as Error).message });
+        }
+        break;
+      case 'exportPng':
+        await this.exportPng(m.metric, m.dataUrl);
+        break;
+      case 'exportCsv':
+        await this.exportCsv(m.metric, m.from, m.to);
+        break;
+      case 'stopRun':
+        await vscode.commands.executeCommand('tuneStudio.stopRun', m.runId);
+        break;
+      case 'showLogs':
+        await vscode.commands.executeCommand('tuneStudio.showRunLogs', m.runId);
+        break;
+      case 'compare':
+        await vscode.commands.executeCommand('tuneStudio.compareRuns', this.runIds);
+        break;
+      case 'log':
+        this.runtime.output.appendLine(`[dashboard] ${m.message}`);
+        break;
+    }
+  }
+
+  // ------------------------------------------------------------ runs and alerts
+
+  private async loadRuns(): Promise<void> {
+    let list: RunListItem[] = [];
+    try {
+      list = await this.runtime.request(RunsListRequest.type, {});
+    } catch (e) {
+      this.runtime.output.appendLine(`[dashboard] cannot list runs: ${(e as Error).message}`);
+    }
+    const byId = new Map(list.map((r) => [r.id, r]));
+    this.runs = this.runIds
+      .map((id) => byId.get(id))
+      .filter((r): r is RunListItem => !!r)
+      .map((r) => ({ id: r.id, name: r.name, project: r.project, status: r.status, reason: r.reason, created_at: r.created_at, ended_at: r.ended_at }));
+    this.updateTitle();
+  }
+
+  private updateTitle(): void {
+    const n = this.runs.length || this.runIds.length;
+    this.panel.title = this.runs.length === 1 ? `Dashboard: ${this.runs[0].name}` : `Dashboard: ${n} runs`;
+  }
+
+  private async pushRuns(): Promise<void> {
+    await this.loadRuns();
+    this.post({ type: 'runs', runs: this.runs });
+  }
+
+  private async pushAlerts(): Promise<void> {
+    try {
+      const lists = await Promise.all(this.runIds.map((run) => this.runtime.request(AlertsListRequest.type, { run, limit: 200 })));
+      this.post({
+        type: 'alerts',
+        alerts: lists.flat().map(({ id, run_id, level, reason, metric, step, title, text, acknowledged, created_at }) => ({ id, run_id, level, reason, metric, step, title, text, acknowledged, created_at })),
+      });
+    } catch (e) {
+      this.runtime.output.appendLine(`[dashboard] cannot list alerts: ${(e as Error).message}`);
+    }
+  }
+
+  private scheduleRuns(): void {
+    if (!this.ready || this.runsTimer) return;
+    this.runsTimer = setTimeout(() => {
+      this.runsTimer = undefined;
+      void this.pushRuns();
+    }, 500);
+  }
+
+  scheduleAlerts(): void {
+    if (!this.ready || this.alertsTimer) return;
+    this.alertsTimer = setTimeout(() => {
+      this.alertsTimer = undefined;
+      void this.pushAlerts();
+    }, 300);
+  }
+
+  private onAppended(appended: Array<{ runId: string; metric: string; lastStep: number }>): void {
+    if (!this.ready) return;
+    const mine = appended.filter((a) => this.runIds.includes(a.runId));
+    if (mine.length) this.post({ type: 'appended', appended: mine });
+  }
+
+  /** Tells the page the last step of every metric, so it fetches whatever it missed. */
+  private async catchUp(): Promise<void> {
+    await this.pushRuns();
+    const appended: Array<{ runId: string; metric: string; lastStep: number }> = [];
+    for (const id of this.runIds) {
+      try {
+        const r = await this.runtime.request(RunShowRequest.type, { run: id });
+        for (const [metric, s] of Object.entries(r.summary)) appended.push({ runId: id, metric, lastStep: s.last_step });
+      } catch {
+        /* deleted meanwhile */
+      }
+    }
+    if (appended.length) this.post({ type: 'appended', appended });
+    await this.pushAlerts();
+  }
+
+  // ------------------------------------------------------------ exports
+
+  private defaultUri(name: string): vscode.Uri | undefined {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    return folder ? vscode.Uri.joinPath(folder, name) : undefined;
+  }
+
+  private baseName(metric: string): string {
+    const who = this.runs.length === 1 ? this.runs[0].name : `${this.runs.length}-runs`;
+    return `${who}-${metric}`.replace(/[^\w.-]+/g, '_');
+  }
+
+  private async exportPng(metric: string, dataUrl: string): Promise<void> {
+    const m = /^data:image\/png;base64,(.*)$/.exec(dataUrl);
+    if (!m) {
+      this.post({ type: 'exported', what: 'png', error: 'the chart gave no image' });
+      return;
+    }
+    const uri = await vscode.window.showSaveDialog({ defaultUri: this.defaultUri(`${this.baseName(metric)}.png`), filters: { 'PNG image': ['png'] }, title: `Export ${metric} as PNG` });
+    if (!uri) return;
+    try {
+      await vscode.workspace.fs.writeFile(uri, Buffer.from(m[1], 'base64'));
+      this.post({ type: 'exported', what: 'png', path: uri.fsPath });
+    } catch (e) {
+      this.post({ type: 'exported', what: 'png', error: (e as Error).message });
+    }
+  }
+
+  private async exportCsv(metric: string, from?: number, to?: number): Promise<void> {
+    const uri = await vscode.window.showSaveDialog({ defaultUri: this.defaultUri(`${this.baseName(metric)}.csv`), filters: { CSV: ['csv'] }, title: `Export ${metric} as CSV` });
+    if (!uri) return;
+    try {
+      const text = await this.csv(metric, from, to);
+      await vscode.workspace.fs.writeFile(uri, Buffer.from(text, 'utf8'));
+      this.post({ type: 'exported', what: 'csv', path: uri.fsPath });
+    } catch (e) {
+      this.post({ type: 'exported', what: 'csv', error: (e as Error).message });
+    }
+  }
+
+  /** The metric's series of every run at full resolution (within the zoomed step range if any). */
+  async csv(metric: string, from?: number, to?: number): Promise<string> {
+    const res = await this.runtime.request(RunHistoryRequest.type, { runIds: this.runIds, metrics: [metric], from, to, maxPoints: EXPORT_MAX_POINTS });
+    const names = new Map(this.runs.map((r) => [r.id, r.name]));
+    const lines = ['run_id,run_name,metric,step,value,wall_time'];
+    for (const s of res.series) {
+      const name = csvField(names.get(s.run_id) ?? s.run_id);
+      let k = 0;
+      for (let i = 0; i < s.steps.length; i++) {
+        const step = s.steps[i];
+        let v: string;
+        if (s.values[i] !== null) v = String(s.values[i]);
+        else {
+          while (k < s.non_finite.length && s.non_finite[k].to < step) k++;
+          const r = s.non_finite[k];
+          v = r && r.from <= step ? (r.kind === 'inf' ? 'Infinity' : r.kind === 'nan' ? 'NaN' : 'NaN_or_Infinity') : 'NaN';
+        }
+        lines.push(`${s.run_id},${name},${csvField(metric)},${step},${v},${s.wall[i]}`);
+      }
+      if (s.downsampled) lines.push(`# ${s.run_id}: more than ${EXPORT_MAX_POINTS} points; use \`tunestudio export ${s.run_id}\` for all of them`);
+    }
+    return lines.join('\n') + '\n';
+  }
+
+  dispose(): void {
+    DashboardPanel.open.delete(this);
+    clearTimeout(this.runsTimer);
+    clearTimeout(this.alertsTimer);
+    this.disposables.forEach((d) => d.dispose());
+    this.panel.dispose();
+  }
+}
+
+function dashboardOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  // Kept alive while hidden: live points keep arriving and the charts need not be fetched again on every tab switch.
+  return { ...webviewOptions(extensionUri), retainContextWhenHidden: true };
+}
+
+function csvField(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+

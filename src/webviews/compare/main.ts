@@ -1,0 +1,287 @@
+// Compare Runs page: the selected runs in a sortable table — status,
+// duration, alert count, last and best value of the chosen metrics, and the
+// config keys whose values differ (highlighted; identical keys on request).
+// Rows picked with their checkboxes are overlaid in a dashboard.
+import './compare.css';
+import type { MetricSummary } from '../../runtime/tracking/types';
+import type { CompareData, CompareState, CompareToHost, CompareToWebview } from '../../protocol/webview';
+import { runColors, themePalette } from '../shared/colors';
+import { fmtDuration, fmtNum, secondsBetween } from '../shared/format';
+import { connectHost, h } from '../shared/host';
+import { HEADLINE_METRICS, metricDirection } from '../shared/metrics';
+import { icon, loadPanelStyles, statusIcon } from '../shared/styles';
+
+loadPanelStyles();
+
+const host = connectHost<CompareToHost, CompareToWebview, CompareState>();
+const app = document.getElementById('app')!;
+let state: CompareState = host.getState() ?? { runIds: [] };
+let data: CompareData | undefined;
+let error: string | undefined;
+let showSame = false;
+
+type Cell = { text: string; sort: number | string | null; cls?: string; title?: string };
+interface Column {
+  key: string;
+  label: string;
+  title?: string;
+  cls?: string;
+  cell(runId: string): Cell;
+}
+
+function save(): void {
+  host.setState(state);
+}
+
+function flatten(o: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  for (const [k, v] of Object.entries(o)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, key, out);
+    else out[key] = v;
+  }
+  return out;
+}
+
+function num(v: MetricSummary['last'] | null | undefined): number | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number') return v;
+  return null;
+}
+
+function chosenMetrics(d: CompareData): string[] {
+  const valid = (state.metrics ?? []).filter((m) => d.metrics.includes(m));
+  if (valid.length) return valid;
+  const head = HEADLINE_METRICS.filter((m) => d.metrics.includes(m));
+  return (head.length ? head : d.metrics).slice(0, 4);
+}
+
+function columns(d: CompareData): Column[] {
+  const runs = new Map(d.runs.map((r) => [r.id, r]));
+  const cols: Column[] = [
+    { key: 'name', label: 'Run', cell: (id) => ({ text: runs.get(id)!.name, sort: runs.get(id)!.name }) },
+    { key: 'status', label: 'Status', cell: (id) => ({ text: runs.get(id)!.status, sort: runs.get(id)!.status, title: runs.get(id)!.reason ?? undefined }) },
+    {
+      key: 'duration',
+      label: 'Duration',
+      cls: 'num',
+      cell: (id) => {
+        const r = runs.get(id)!;
+        const s = r.ended_at || r.status === 'running' ? secondsBetween(r.created_at, r.ended_at) : null;
+        return { text: fmtDuration(s) || '—', sort: s };
+      },
+    },
+    { key: 'alerts', label: 'Alerts', cls: 'num', cell: (id) => ({ text: String(d.alerts[id] ?? 0), sort: d.alerts[id] ?? 0, cls: d.alerts[id] ? 'has-alerts' : '' }) },
+  ];
+  for (const m of chosenMetrics(d)) {
+    const dir = metricDirection(m);
+    const lasts = d.runs.map((r) => num(d.values[r.id]?.[m]?.last)).filter((v): v is number => v !== null && Number.isFinite(v));
+    const bestLast = lasts.length > 1 ? (dir === 'min' ? Math.min(...lasts) : Math.max(...lasts)) : null;
+    cols.push({
+      key: `last:${m}`,
+      label: `${m} last`,
+      title: `Last value of ${m} (${dir === 'min' ? 'lower' : 'higher'} is better; the best run is marked)`,
+      cls: 'num metric',
+      cell: (id) => {
+        const s = d.values[id]?.[m];
+        const v = num(s?.last);
+        return { text: s ? fmtNum(s.last) : '—', sort: v, cls: v !== null && v === bestLast ? 'winner' : '', title: s ? `step ${s.last_step}` : undefined };
+      },
+    });
+    cols.push({
+      key: `best:${m}`,
+      label: `${m} ${dir === 'min' ? 'min' : 'max'}`,
+      title: `Best (${dir}) value of ${m} over the run`,
+      cls: 'num metric',
+      cell: (id) => {
+        const s = d.values[id]?.[m];
+        const v = s ? (dir === 'min' ? s.min : s.max) : null;
+        const step = s ? (dir === 'min' ? s.min_step : s.max_step) : null;
+        return { text: fmtNum(v), sort: v, title: step !== null ? `step ${step}` : undefined };
+      },
+    });
+  }
+  const configs = new Map(Object.entries(d.configs ?? {}).map(([id, c]) => [id, flatten(c)]));
+  const diff = new Set(d.config_diff ?? []);
+  const keys = [...new Set([...configs.values()].flatMap((c) => Object.keys(c)))].filter((k) => k !== 'command' || diff.has(k));
+  keys.sort((a, b) => Number(diff.has(b)) - Number(diff.has(a)) || a.localeCompare(b));
+  for (const k of keys) {
+    if (!diff.has(k) && !showSame) continue;
+    cols.push({
+      key: `cfg:${k}`,
+      label: k,
+      title: diff.has(k) ? `config ${k}: differs between these runs` : `config ${k}: the same in every run`,
+      cls: diff.has(k) ? 'cfg differs' : 'cfg',
+      cell: (id) => {
+        const v = configs.get(id)?.[k];
+        const text = v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v);
+        return { text: text.length > 60 ? text.slice(0, 60) + '…' : text, sort: typeof v === 'number' ? v : v === undefined ? null : text, title: text };
+      },
+    });
+  }
+  return cols;
+}
+
+function sortedIds(d: CompareData, cols: Column[]): string[] {
+  const ids = d.runs.map((r) => r.id);
+  const s = state.sort;
+  const col = s && cols.find((c) => c.key === s.key);
+  if (!s || !col) return ids;
+  const sign = s.dir === 'asc' ? 1 : -1;
+  return ids.sort((a, b) => {
+    const x = col.cell(a).sort;
+    const y = col.cell(b).sort;
+    // Missing and non-finite values go last whichever the direction.
+    const bad = (v: unknown) => v === null || (typeof v === 'number' && !Number.isFinite(v));
+    if (bad(x) || bad(y)) return Number(bad(x)) - Number(bad(y));
+    if (typeof x === 'number' && typeof y === 'number') return sign * (x - y);
+    return sign * String(x).localeCompare(String(y), undefined, { numeric: true });
+  });
+}
+
+function render(): void {
+  app.replaceChildren();
+  app.append(h('h1', {}, data ? `Compare ${data.runs.length} runs` : 'Compare Runs'));
+  if (error) {
+    app.append(h('p', { class: 'error' }, error));
+    return;
+  }
+  if (!data) {
+    app.append(h('p', { class: 'muted' }, 'Loading…'));
+    return;
+  }
+  const d = data;
+  if (!d.runs.length) {
+    app.append(h('p', { class: 'muted' }, 'No runs to compare. Select runs in the Runs view and choose "Compare Selected".'));
+    return;
+  }
+  const colors = runColors(
+    d.runs.map((r) => r.id),
+    themePalette(),
+  );
+  const cols = columns(d);
+  const picked = new Set((state.picked ?? []).filter((id) => d.runs.some((r) => r.id === id)));
+
+  // Toolbar: metrics, identical config keys, overlay.
+  const metricsBox = h('details', { class: 'metric-picker' }, h('summary', {}, `Metrics (${chosenMetrics(d).length} of ${d.metrics.length})`));
+  const list = h('div', { class: 'metric-list' });
+  for (const m of d.metrics) {
+    const id = `m-${m}`;
+    const cb = h('input', { type: 'checkbox', id, checked: chosenMetrics(d).includes(m) });
+    cb.addEventListener('change', () => {
+      const cur = new Set(chosenMetrics(d));
+      if (cb.checked) cur.add(m);
+      else cur.delete(m);
+      state.metrics = d.metrics.filter((x) => cur.has(x));
+      save();
+      render();
+      (document.querySelector('.metric-picker') as HTMLDetailsElement | null)?.setAttribute('open', '');
+    });
+    list.append(h('label', { for: id }, cb, ` ${m}`));
+  }
+  metricsBox.append(list);
+  const same = h('input', { type: 'checkbox', id: 'show-same', checked: showSame });
+  same.addEventListener('change', () => {
+    showSame = same.checked;
+    render();
+  });
+  const overlay = h('button', { type: 'button', class: 'primary', id: 'overlay', disabled: picked.size === 0, title: 'Open a dashboard with the picked runs overlaid (updates the one opened from here)' }, icon('graph-line'), ` Overlay ${picked.size || ''} in Dashboard`);
+  overlay.addEventListener('click', () => host.post({ type: 'overlay', runIds: [...picked] }));
+  const refresh = h('button', { type: 'button', title: 'Refresh' }, icon('refresh'), ' Refresh');
+  refresh.addEventListener('click', () => host.post({ type: 'refresh' }));
+  const diffCount = (d.config_diff ?? []).length;
+  app.append(
+    h(
+      'div',
+      { class: 'toolbar' },
+      metricsBox,
+      h('label', { for: 'show-same', class: 'control' }, same, ' Show identical config keys'),
+      overlay,
+      refresh,
+      h('span', { class: 'muted' }, diffCount ? `${diffCount} config key${diffCount === 1 ? '' : 's'} differ (highlighted)` : 'The configs are identical'),
+    ),
+  );
+
+  // Table.
+  const all = h('input', { type: 'checkbox', 'aria-label': 'Pick every run', checked: picked.size === d.runs.length });
+  all.addEventListener('change', () => {
+    state.picked = all.checked ? d.runs.map((r) => r.id) : [];
+    save();
+    render();
+  });
+  const head = h(
+    'tr',
+    {},
+    h('th', { class: 'pick' }, all),
+    ...cols.map((c) => {
+      const s = state.sort?.key === c.key ? state.sort.dir : undefined;
+      const th = h('th', { class: `${c.cls ?? ''} sortable`, title: `${c.title ?? c.label}\nClick to sort.`, 'aria-sort': s === 'asc' ? 'ascending' : s === 'desc' ? 'descending' : 'none', 'data-key': c.key }, c.label, s ? icon(s === 'asc' ? 'arrow-up' : 'arrow-down', 'sort-icon') : null);
+      th.addEventListener('click', () => {
+        state.sort = { key: c.key, dir: state.sort?.key === c.key && state.sort.dir === 'asc' ? 'desc' : 'asc' };
+        save();
+        render();
+      });
+      return th;
+    }),
+  );
+  const rows = sortedIds(d, cols).map((id) => {
+    const run = d.runs.find((r) => r.id === id)!;
+    const cb = h('input', { type: 'checkbox', 'aria-label': `Pick ${run.name}`, checked: picked.has(id) });
+    cb.addEventListener('change', () => {
+      const next = new Set(picked);
+      if (cb.checked) next.add(id);
+      else next.delete(id);
+      state.picked = [...next];
+      save();
+      render();
+    });
+    const tr = h('tr', { 'data-run': id, class: picked.has(id) ? 'picked' : '' }, h('td', { class: 'pick' }, cb));
+    for (const c of cols) {
+      const cell = c.cell(id);
+      const td = h('td', { class: `${c.cls ?? ''} ${cell.cls ?? ''}`.trim(), title: cell.title });
+      if (c.key === 'name') {
+        const sw = h('span', { class: 'swatch' });
+        sw.style.background = colors.get(id) ?? '';
+        const link = h('a', { href: '#', title: `Open the dashboard of ${run.name} (${id})` }, cell.text);
+        link.addEventListener('click', (e) => {
+          e.preventDefault();
+          host.post({ type: 'openDashboard', runId: id });
+        });
+        td.append(sw, link);
+      } else if (c.key === 'status') {
+        const st = statusIcon(run.status);
+        td.append(icon(st.icon, st.cls), ` ${cell.text}`);
+      } else td.textContent = cell.text;
+      tr.append(td);
+    }
+    return tr;
+  });
+  app.append(h('div', { class: 'table-wrap' }, h('table', { class: 'grid compare' }, h('thead', {}, head), h('tbody', {}, ...rows))));
+}
+
+host.onMessage((msg) => {
+  if (msg.type === 'data') {
+    data = msg.data;
+    error = undefined;
+    state.runIds = msg.runIds;
+    save();
+  } else if (msg.type === 'error') error = msg.message;
+  render();
+});
+
+declare global {
+  interface Window {
+    __tuneStudioCompare?: { table(): { columns: string[]; rows: Array<{ runId: string; cells: string[] }> }; state(): CompareState };
+  }
+}
+
+window.__tuneStudioCompare = {
+  table: () => {
+    if (!data) return { columns: [], rows: [] };
+    const cols = columns(data);
+    return { columns: cols.map((c) => c.key), rows: sortedIds(data, cols).map((id) => ({ runId: id, cells: cols.map((c) => c.cell(id).text) })) };
+  },
+  state: () => structuredClone(state),
+};
+
+render();
+host.post({ type: 'ready' });
