@@ -2,6 +2,7 @@
 // user_version N-1 to N. Never edit a migration that has shipped: add one.
 // test/unit/store/migrations.test.ts upgrades from every earlier version.
 import type Database from 'better-sqlite3';
+import { backfillLod } from '../tracking/lod';
 
 export interface Migration {
   version: number;
@@ -224,6 +225,36 @@ export const MIGRATIONS: Migration[] = [
           heartbeat_at REAL NOT NULL
         );
       `);
+    },
+  },
+  {
+    version: 4,
+    description: 'tracking: level-of-detail summaries of metric history (charts read buckets, not every point); a covering index for raw ranges',
+    up(db) {
+      db.exec(`
+        CREATE TABLE metric_lod (
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          metric_id INTEGER NOT NULL REFERENCES metric_names(id),
+          level INTEGER NOT NULL,
+          bucket INTEGER NOT NULL,
+          count INTEGER NOT NULL,
+          min REAL,
+          min_step INTEGER,
+          min_wall REAL,
+          max REAL,
+          max_step INTEGER,
+          max_wall REAL,
+          nonfinite INTEGER NOT NULL,
+          nan INTEGER NOT NULL,
+          nf_first INTEGER,
+          nf_last INTEGER,
+          PRIMARY KEY (run_id, metric_id, level, bucket)
+        ) WITHOUT ROWID;
+        -- Raw ranges (zoomed charts, exports) read the index alone.
+        DROP INDEX metrics_run_metric_step;
+        CREATE INDEX metrics_run_metric_step ON metrics(run_id, metric_id, step, value, wall_time);
+      `);
+      backfillLod(db);
     },
   },
 ];

@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { AlertLevel } from '../../protocol/lines';
 import { TrackingError } from './tracker';
+import { LOD_LEVELS } from './lod';
 import {
   jsonNumber,
   RUN_STATUSES,
@@ -242,9 +243,15 @@ export class Queries {
     const mid = this.db.prepare(`SELECT id FROM metric_names WHERE name = ?`).pluck().get(metric) as number | undefined;
     const empty: History = { run_id: runId, metric, total: 0, downsampled: false, steps: [], values: [], wall: [], non_finite: [] };
     if (mid === undefined) return empty;
-    const range = this.db
-      .prepare(`SELECT count(*) n, min(step) lo, max(step) hi FROM metrics WHERE run_id = ? AND metric_id = ? AND step BETWEEN ? AND ?`)
-      .get(runId, mid, o.from ?? -1, o.to ?? Number.MAX_SAFE_INTEGER) as { n: number; lo: number | null; hi: number | null };
+    // The whole history: its size and span are in the summary row (no scan); a range is counted on the index.
+    const range = (
+      o.from === undefined && o.to === undefined
+        ? this.db.prepare(`SELECT count AS n, first_step AS lo, last_step AS hi FROM metric_summary WHERE run_id = ? AND metric_id = ?`).get(runId, mid)
+        : this.db
+            .prepare(`SELECT count(*) n, min(step) lo, max(step) hi FROM metrics WHERE run_id = ? AND metric_id = ? AND step BETWEEN ? AND ?`)
+            .get(runId, mid, o.from ?? -1, o.to ?? Number.MAX_SAFE_INTEGER)
+    ) as { n: number; lo: number | null; hi: number | null } | undefined;
+    if (!range) return empty;
     if (!range.n || range.lo === null || range.hi === null) return empty;
     const lo = range.lo;
     const hi = range.hi;
@@ -277,16 +284,49 @@ export class Queries {
     out.downsampled = true;
     const buckets = Math.max(1, Math.floor((maxPoints - 2) / 2));
     const span = hi - lo + 1;
-    const bucketExpr = `((step - ${lo}) * ${buckets} / ${span})`;
-    // SQLite returns the row of the MIN()/MAX() for the bare columns (one aggregate per query).
-    const mins = this.db
-      .prepare(`SELECT ${bucketExpr} b, step, MIN(value) v, wall_time FROM metrics WHERE run_id = ? AND metric_id = ? AND step BETWEEN ? AND ? AND ${finite} GROUP BY b`)
-      .raw()
-      .all(runId, mid, lo, hi) as Array<[number, number, number, number]>;
-    const maxs = this.db
-      .prepare(`SELECT ${bucketExpr} b, step, MAX(value) v, wall_time FROM metrics WHERE run_id = ? AND metric_id = ? AND step BETWEEN ? AND ? AND ${finite} GROUP BY b`)
-      .raw()
-      .all(runId, mid, lo, hi) as Array<[number, number, number, number]>;
+    // The finest level-of-detail summary whose buckets over the range (plus two partial ones) fit in maxPoints.
+    const level: number = LOD_LEVELS.find((L) => Math.ceil(span / 2 ** L) + 2 <= buckets) ?? LOD_LEVELS[LOD_LEVELS.length - 1];
+    const width = 2 ** level;
+    const firstBucket = Math.floor(lo / width);
+    const lastBucket = Math.floor(hi / width);
+    const pts = new Map<string, [number, number | null, number]>();
+    const add = (s: number, v: number | null, w: number) => pts.set(`${s}:${v}`, [s, v, w]);
+    const nf: History['non_finite'] = [];
+    // Whole buckets inside the range come from the summaries; the partial ones at the edges from the points.
+    const innerFrom = lo === firstBucket * width ? firstBucket : firstBucket + 1;
+    const innerTo = hi === (lastBucket + 1) * width - 1 ? lastBucket : lastBucket - 1;
+    if (innerFrom <= innerTo) {
+      const rows = this.db
+        .prepare(
+          `SELECT min, min_step, min_wall, max, max_step, max_wall, nonfinite, nan, nf_first, nf_last FROM metric_lod
+           WHERE run_id = ? AND metric_id = ? AND level = ? AND bucket BETWEEN ? AND ? ORDER BY bucket`,
+        )
+        .raw()
+        .all(runId, mid, level, innerFrom, innerTo) as Array<[number | null, number | null, number | null, number | null, number | null, number | null, number, number, number | null, number | null]>;
+      for (const [mn, mnS, mnW, mx, mxS, mxW, nonfinite, nan, nfa, nfb] of rows) {
+        if (mn !== null) add(mnS!, mn, mnW!);
+        if (mx !== null) add(mxS!, mx, mxW!);
+        if (nonfinite) nf.push({ from: nfa!, to: nfb!, kind: nan === nonfinite ? 'nan' : nan === 0 ? 'inf' : 'mixed', count: nonfinite });
+      }
+    }
+    const edges: Array<[number, number]> = [];
+    if (innerFrom > firstBucket) edges.push([lo, Math.min(hi, (firstBucket + 1) * width - 1)]);
+    if (innerTo < lastBucket && lastBucket !== firstBucket) edges.push([Math.max(lo, lastBucket * width), hi]);
+    for (const [a, b] of edges) {
+      for (const agg of ['MIN', 'MAX']) {
+        const r = this.db
+          .prepare(`SELECT step, ${agg}(value), wall_time FROM metrics WHERE run_id = ? AND metric_id = ? AND step BETWEEN ? AND ? AND ${finite}`)
+          .raw()
+          .get(runId, mid, a, b) as [number | null, number | null, number | null];
+        if (r[1] !== null) add(r[0]!, r[1], r[2]!);
+      }
+      const e = this.db
+        .prepare(`SELECT min(step), max(step), sum(value IS NULL), count(*) FROM metrics WHERE run_id = ? AND metric_id = ? AND step BETWEEN ? AND ? AND NOT (${finite})`)
+        .raw()
+        .get(runId, mid, a, b) as [number | null, number | null, number, number];
+      if (e[3]) nf.push({ from: e[0]!, to: e[1]!, kind: e[2] === e[3] ? 'nan' : e[2] === 0 ? 'inf' : 'mixed', count: e[3] });
+    }
+    // The first and last points are always kept, whatever they are.
     const ends = this.db
       .prepare(
         `SELECT step, value, wall_time FROM (SELECT step, value, wall_time FROM metrics WHERE run_id = ? AND metric_id = ? AND step = ? ORDER BY rowid LIMIT 1)
@@ -294,26 +334,14 @@ export class Queries {
       )
       .raw()
       .all(runId, mid, lo, runId, mid, hi) as Array<[number, number | null, number]>;
-    const pts = new Map<string, [number, number | null, number]>();
-    const add = (s: number, v: number | null, w: number) => pts.set(`${s}:${v}`, [s, v, w]);
-    for (const [s, v, w] of ends) add(s, v === null || !Number.isFinite(v) ? null : v, w);
-    for (const [, s, v, w] of mins) add(s, v, w);
-    for (const [, s, v, w] of maxs) add(s, v, w);
+    for (const [st, v, w] of ends) add(st, v === null || !Number.isFinite(v) ? null : v, w);
     const sorted = [...pts.values()].sort((a, b) => a[0] - b[0] || (a[1] ?? 0) - (b[1] ?? 0));
-    for (const [s, v, w] of sorted) {
-      out.steps.push(s);
+    for (const [st, v, w] of sorted) {
+      out.steps.push(st);
       out.values.push(v);
       out.wall.push(w);
     }
-    // Non-finite stretches, bucketed the same way so a long NaN stretch is one range per bucket.
-    const nf = this.db
-      .prepare(
-        `SELECT min(step), max(step), sum(value IS NULL), count(*) FROM metrics WHERE run_id = ? AND metric_id = ? AND step BETWEEN ? AND ? AND NOT (${finite})
-         GROUP BY ${bucketExpr} ORDER BY 1`,
-      )
-      .raw()
-      .all(runId, mid, lo, hi) as Array<[number, number, number, number]>;
-    out.non_finite = mergeRanges(nf.map(([a, b, nans, n]) => ({ from: a, to: b, kind: nans === n ? 'nan' : nans === 0 ? 'inf' : 'mixed', count: n })));
+    out.non_finite = mergeRanges(nf.sort((a, b) => a.from - b.from));
     return out;
   }
 

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import type { AlertLevel } from '../../protocol/lines';
 import { checkMetricName, checkRunName, defaultRunName, newRunId } from './names';
 import { jsonNumber, RUN_STATUSES, type RunStatus } from './types';
+import { LodBatch, LOD_UPSERT_SQL } from './lod';
 import {
   ALERT_REASONS,
   applyCustomVerdict,
@@ -173,6 +174,7 @@ export class Tracker {
           last_finite = CASE WHEN excluded.last_finite_step IS NOT NULL AND (last_finite_step IS NULL OR excluded.last_finite_step >= last_finite_step) THEN excluded.last_finite ELSE last_finite END,
           last_finite_step = CASE WHEN excluded.last_finite_step IS NOT NULL AND (last_finite_step IS NULL OR excluded.last_finite_step >= last_finite_step) THEN excluded.last_finite_step ELSE last_finite_step END
       `),
+      upsertLod: db.prepare(LOD_UPSERT_SQL),
       insertAlert: db.prepare(
         `INSERT INTO alerts(run_id, created_at, updated_at, level, reason, title, text, metric, step, data, watcher_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -489,6 +491,7 @@ export class Tracker {
       };
       // points and per-(run, metric) aggregates for the summary
       const agg = new Map<string, SummaryAgg>();
+      const lod = new LodBatch();
       for (const p of points) {
         const mid = idOf(p.metric);
         this.stmts.insertPoint.run(p.run, mid, p.step, Number.isNaN(p.value) ? null : p.value, p.wall);
@@ -496,11 +499,13 @@ export class Tracker {
         let a = agg.get(k);
         if (!a) agg.set(k, (a = newAgg(p.run, mid, p.metric, p)));
         addToAgg(a, p);
+        lod.add(p.run, mid, p.step, p.value, p.wall);
       }
       for (const a of agg.values()) {
         this.stmts.upsertSummary.run(aggParams(a));
         info.appended.push({ runId: a.run, metric: a.name, lastStep: a.last_step });
       }
+      for (const l of lod.aggregates()) this.stmts.upsertLod.run(l);
       // alerts: resolve episode keys to alert ids in order
       const idsByKey = new Map<string, number>();
       for (const op of ops) {
