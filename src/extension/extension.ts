@@ -10,6 +10,7 @@ import { registerRunUi, type RunUiApi } from './commands/runs';
 import { RuntimeTree } from './views/runtimeTree';
 import { DatasetsTree } from './views/datasetsTree';
 import { registerDatasetCommands } from './commands/datasets';
+import { registerTrainingCommands } from './commands/training';
 import { RuntimeStatusRequest } from '../protocol/runtime';
 
 /** What activate() returns: used by the in-extension-host tests and by other extensions. */
@@ -64,6 +65,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TuneSt
     context.subscriptions.push(view, provider);
   }
   registerDatasetCommands(context, runtime, datasetsTree);
+  registerTrainingCommands(context, runtime);
   const ui = registerRunUi(context, runtime, { runs: runsTree, jobs: jobsTree, alerts: alertsTree });
 
   context.subscriptions.push(

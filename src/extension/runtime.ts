@@ -39,7 +39,8 @@ export class Runtime implements vscode.Disposable {
   private crashes: number[] = [];
   private readonly stateEmitter = new vscode.EventEmitter<RuntimeState>();
   private readonly dataEmitter = new vscode.EventEmitter<DataChangedParams>();
-  private readonly notificationHandlers: Array<[NotificationType<unknown>, (p: unknown) => void]> = [];
+  /** Handlers by method: the language client keeps one handler per method, so we fan out ourselves. */
+  private readonly notificationHandlers = new Map<string, { type: NotificationType<unknown>; handlers: Array<(p: unknown) => void> }>();
   private readyWaiters: Array<() => void> = [];
   private disposables: vscode.Disposable[] = [];
 
@@ -150,7 +151,7 @@ export class Runtime implements vscode.Disposable {
     const client = new LanguageClient('tuneStudio', 'Tune Studio Runtime', serverOptions, clientOptions);
     this.client = client;
     client.onNotification(DataChangedNotification.type, (p) => this.dataEmitter.fire(p));
-    for (const [type, handler] of this.notificationHandlers) client.onNotification(type, handler);
+    for (const { type, handlers } of this.notificationHandlers.values()) client.onNotification(type, (p) => handlers.forEach((h) => h(p)));
     client.onDidChangeState((e) => {
       if (this.client !== client) return;
       if (e.newState === State.Running) this.setState('running');
@@ -221,9 +222,22 @@ export class Runtime implements vscode.Disposable {
     return c.sendRequest(own, params);
   }
 
-  onNotification<P>(type: NotificationType<P>, handler: (p: P) => void): void {
-    this.notificationHandlers.push([type as NotificationType<unknown>, handler as (p: unknown) => void]);
-    this.client?.onNotification(type, handler);
+  /** Adds a handler for a runtime notification; several handlers of one method all run (and survive restarts). */
+  onNotification<P>(type: NotificationType<P>, handler: (p: P) => void): vscode.Disposable {
+    let entry = this.notificationHandlers.get(type.method);
+    if (!entry) {
+      const created = { type: type as NotificationType<unknown>, handlers: [] as Array<(p: unknown) => void> };
+      this.notificationHandlers.set(type.method, created);
+      this.client?.onNotification(created.type, (p) => created.handlers.forEach((h) => h(p)));
+      entry = created;
+    }
+    const h = handler as (p: unknown) => void;
+    entry.handlers.push(h);
+    const list = entry.handlers;
+    return new vscode.Disposable(() => {
+      const k = list.indexOf(h);
+      if (k >= 0) list.splice(k, 1);
+    });
   }
 
   private sendIfRunning<P>(type: NotificationType<P>, params: P): void {
