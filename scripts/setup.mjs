@@ -2,6 +2,8 @@
 // node_modules — the Debian packages (Chromium, ripgrep, ffmpeg, sox, and the
 // headers code-server's native modules build against) and code-server into
 // the git-ignored .cache/code-server/. Safe to run again: it skips what is there.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -13,8 +15,24 @@ import {
   ensureCodeServer,
 } from './codeServer.mjs';
 
+/**
+ * Runs `npm ci` when node_modules is missing or older than package-lock.json
+ * (a fresh clone), so `npm run studio` and `npm test` work as the first
+ * command after cloning.
+ */
+export function ensureDependencies({ log = (l) => console.log(l) } = {}) {
+  const marker = path.join(ROOT, 'node_modules', '.package-lock.json');
+  const lock = path.join(ROOT, 'package-lock.json');
+  if (fs.existsSync(marker) && fs.statSync(marker).mtimeMs >= fs.statSync(lock).mtimeMs) return false;
+  log('setup: installing npm dependencies (npm ci; builds better-sqlite3, a minute or two)…');
+  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`npm ci failed (exit ${r.status ?? r.signal}); run it yourself to see why`);
+  return true;
+}
+
 export function setup({ log = (l) => console.log(l) } = {}) {
   const t0 = Date.now();
+  ensureDependencies({ log });
   const installed = ensureAptPackages({ log });
   log(
     installed.length

@@ -61,6 +61,11 @@ function nodeTests(label, dir, extra = []) {
   run(label, process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...extra, ...files]);
 }
 
+// A fresh clone: install dependencies first; the editor stages also need code-server and Chromium.
+const { ensureDependencies, setup } = await import('./setup.mjs');
+ensureDependencies();
+if (stages.includes('exthost') || stages.includes('e2e')) setup();
+
 for (const stage of stages) {
   switch (stage) {
     case 'typecheck':
