@@ -96,6 +96,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<TuneSt
     }),
     vscode.commands.registerCommand('tuneStudio.refresh', () => trees.forEach(([, t]) => t.refresh())),
     vscode.commands.registerCommand('tuneStudio.showOutput', () => output.show()),
+    // The user guides ship with the extension (docs/*.md): open one as a rendered preview.
+    vscode.commands.registerCommand('tuneStudio.openGuide', async (topic?: string) => {
+      const guides: Record<string, string> = { datasets: 'Datasets and captioning', training: 'The built-in LoRA trainer', parsers: 'Metrics from any trainer', ui: 'Views, dashboard and compare', spine: 'Install, run and test' };
+      const pick = topic && guides[topic] ? topic : (await vscode.window.showQuickPick(Object.entries(guides).map(([id, label]) => ({ label, id }))))?.id;
+      if (!pick) return;
+      await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.joinPath(context.extensionUri, 'docs', `${pick}.md`));
+    }),
     vscode.window.registerWebviewPanelSerializer(STATUS_VIEW_TYPE, {
       async deserializeWebviewPanel(panel: vscode.WebviewPanel) {
         StatusPanel.revive(panel, context, runtime, restarts);
