@@ -261,6 +261,8 @@ function runtimeSettings(): RuntimeSettings {
     trainingBackend: s.trainingBackend,
     captioningModelPath: c.get<string>('modelPath', ''),
     captioningOffline: c.get<boolean>('offline', false),
+    trainingModelFolders: vscode.workspace.getConfiguration('tuneStudio.training').get<string[]>('modelFolders', []),
+    trainingOffline: vscode.workspace.getConfiguration('tuneStudio.training').get<boolean>('offline', false),
   };
 }
 

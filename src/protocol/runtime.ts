@@ -29,6 +29,10 @@ export interface RuntimeSettings {
   captioningModelPath?: string;
   /** tuneStudio.captioning.offline: never download the captioning model. */
   captioningOffline?: boolean;
+  /** tuneStudio.training.modelFolders: folders searched for models named by id before downloading. */
+  trainingModelFolders?: string[];
+  /** tuneStudio.training.offline: never download training models. */
+  trainingOffline?: boolean;
 }
 
 export interface BackendInfo {

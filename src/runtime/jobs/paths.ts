@@ -30,10 +30,15 @@ export function cliArgv(args: string[]): string[] {
   return [process.execPath, bin, ...args];
 }
 
-/** What the built-in trainer reads from its environment: where downloaded models are kept. */
-export function trainerEnv(storeDir: string, backend?: string): Record<string, string> {
+/**
+ * What the built-in trainer reads from its environment: where downloaded
+ * models are kept, the backend setting, local model folders, offline mode.
+ */
+export function trainerEnv(storeDir: string, o: { backend?: string; modelFolders?: string[]; offline?: boolean } = {}): Record<string, string> {
   return {
     TUNESTUDIO_MODEL_CACHE: process.env.TUNESTUDIO_MODEL_CACHE || path.join(storeDir, 'models'),
-    ...(backend && backend !== 'auto' ? { TUNESTUDIO_TRAINING_BACKEND: backend } : {}),
+    ...(o.backend && o.backend !== 'auto' ? { TUNESTUDIO_TRAINING_BACKEND: o.backend } : {}),
+    ...(o.modelFolders?.length ? { TUNESTUDIO_MODEL_DIRS: o.modelFolders.join(path.delimiter) } : {}),
+    ...(o.offline ? { TUNESTUDIO_OFFLINE: '1' } : {}),
   };
 }

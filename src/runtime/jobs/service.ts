@@ -56,7 +56,12 @@ export function register(ctx: RuntimeContext): void {
       onChange: (kinds) => ctx.notifyChanged({ kinds }),
       supervisedRuns: tracking.supervised,
       label: 'VS Code',
-      jobEnv: () => trainerEnv(ctx.store.dir, ctx.settings.trainingBackend),
+      jobEnv: () =>
+        trainerEnv(ctx.store.dir, {
+          backend: ctx.settings.trainingBackend,
+          modelFolders: (ctx.settings.trainingModelFolders ?? []).map((f) => path.resolve(baseDir(), f)),
+          offline: ctx.settings.trainingOffline,
+        }),
     });
     scheduler.start();
     return scheduler;
