@@ -9,6 +9,7 @@ import { schemaVersion } from './store/db';
 import Database from 'better-sqlite3';
 import { schedulerStatus } from './jobs/service';
 import { trainerPath } from './jobs/paths';
+import { queryGpus } from './jobs/gpu';
 import { execFile } from 'node:child_process';
 
 const startedAt = new Date().toISOString();
@@ -39,6 +40,18 @@ function probeTrainingBackend(setting: string | undefined): Promise<BackendInfo>
   });
 }
 
+/** Each GPU's utilisation and memory right now (nvidia-smi; none without it). */
+async function gpuNow(): Promise<BackendInfo[]> {
+  const r = await queryGpus({ timeoutMs: 3000 });
+  if (!r.available) return [];
+  const mb = (v: number | null) => (v === null ? '?' : v.toLocaleString('en-US'));
+  return r.gpus.map((g) => ({
+    name: `gpu${g.index}`,
+    available: true,
+    detail: `${g.name}: ${g.utilPercent === null ? 'utilisation n/a' : `${g.utilPercent}% busy`}, ${mb(g.memUsedMb)} / ${mb(g.memTotalMb)} MiB used`,
+  }));
+}
+
 export function register(ctx: RuntimeContext): void {
   let backends: Promise<BackendInfo[]> | null = null;
   ctx.onSettingsChanged(() => (backends = null));
@@ -55,7 +68,7 @@ export function register(ctx: RuntimeContext): void {
       dbPath: ctx.store.dbPath,
       schemaVersion: currentSchemaVersion(ctx),
       latestSchemaVersion: LATEST_SCHEMA_VERSION,
-      backends: await backends,
+      backends: [...(await backends), ...(await gpuNow())],
       logLevel: ctx.log.level,
       trusted: ctx.trusted(),
       scheduler: schedulerStatus(),
