@@ -106,6 +106,22 @@ export class Studio {
     return path.join(this.dirs.extensions, name);
   }
 
+  /** Picks a colour theme the way a user does: "Preferences: Color Theme", type its name, click it. */
+  async pickColorTheme(label: string): Promise<void> {
+    const quickInput = this.page.locator('.quick-input-widget');
+    const input = quickInput.locator('input.input');
+    if (await quickInput.isVisible()) await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('Control+Shift+P');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('>Preferences: Color Theme');
+    await quickInput.locator('.monaco-list-row', { hasText: 'Preferences: Color Theme' }).first().click();
+    // The theme list replaces the palette in the same widget.
+    await quickInput.locator('.monaco-list-row', { hasText: label }).first().waitFor({ state: 'visible' });
+    await input.fill(label);
+    await quickInput.locator('.monaco-list-row', { hasText: label }).first().click();
+    await quickInput.waitFor({ state: 'hidden' });
+  }
+
   // ------------------------------------------------------------ commands
 
   /** Runs a command by its palette title, e.g. "Tune Studio: Show Runtime Status". */

@@ -28,6 +28,7 @@ interface ChartInfo {
   bands: Array<{ runId: string; from: number; to: number; kind: string }>;
   markers: Array<{ alertId: number; runId: string; step: number }>;
   focusStep: number | null;
+  colors: { ticks: string; grid: string; background: string };
 }
 interface RunJson {
   id: string;
@@ -376,6 +377,25 @@ test('compare table, an alert opened at its step, the status filter, and dashboa
     assert.equal(r2.smoothing, 0.9, 'smoothing kept');
     assert.equal(r2.xAxis, 'relative', 'x axis kept');
 
+    // A theme change redraws the charts in the new theme's colours (no reload).
+    const themeOf = (f: Frame) =>
+      f.evaluate(`(() => { const s = getComputedStyle(document.documentElement); return { muted: s.getPropertyValue('--vscode-descriptionForeground').trim(), bg: s.getPropertyValue('--vscode-editor-background').trim() }; })()`) as Promise<{ muted: string; bg: string }>;
+    const before = await themeOf(revived);
+    assert.deepEqual(r2.colors, { ticks: before.muted, grid: r2.colors.grid, background: before.bg }, 'drawn in the theme colours');
+    const wasLight = (await revived.evaluate(`document.body.classList.contains('vscode-light')`)) as boolean;
+    await studio.pickColorTheme(wasLight ? 'Default Dark Modern' : 'Default Light Modern');
+    const now = await waitUntil(async () => {
+      const t = await themeOf(revived);
+      return t.bg !== before.bg && t;
+    }, 'the editor to switch theme');
+    await until<ChartInfo | undefined>(
+      revived,
+      `window.__tuneStudio.charts().find((c) => c.metric === 'train/reward')`,
+      (c) => c?.colors.ticks === now.muted && c.colors.background === now.bg && c.colors.grid !== '',
+      'the charts redrawn in the new theme',
+    );
+    await studio.screenshot('ui-6b-theme-changed');
+
     // Many points: the overview is downsampled with min/max buckets (the spike survives); a drag
     // zooms in and the range is fetched again at full resolution; a double-click resets.
     await studio.expandView('Runs');
@@ -416,7 +436,71 @@ test('compare table, an alert opened at its step, the status filter, and dashboa
     assert.ok(zoomed!.xRange!.min >= zoomed!.zoom!.min - 1 && zoomed!.xRange!.max <= zoomed!.zoom!.max + 1, 'the axis shows the zoomed range');
     await studio.screenshot('ui-7-zoomed');
     await canvas.dblclick();
-    await until<ChartInfo | undefined>(longDash, `window.__tuneStudio.charts().find((c) => c.metric === 'train/loss')`, (c) => c?.zoom === null, 'the zoom reset');
+    const reset = await until<ChartInfo | undefined>(longDash, `window.__tuneStudio.charts().find((c) => c.metric === 'train/loss')`, (c) => c?.zoom === null && !!c.xRange && c.xRange.max - c.xRange.min >= 19999, 'the zoom reset, drawn');
+    const fullWidth = reset!.xRange!.max - reset!.xRange!.min;
+
+    // Ctrl+wheel zooms in around the pointer: one notch keeps 80 % of the range.
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+    await page.keyboard.down('Control');
+    await page.mouse.wheel(0, -100);
+    await page.keyboard.up('Control');
+    const wheeled = await until<ChartInfo | undefined>(longDash, `window.__tuneStudio.charts().find((c) => c.metric === 'train/loss')`, (c) => !!c?.zoom && !!c.xRange && Math.abs(c.xRange.min - c.zoom.min) < 1 && Math.abs(c.xRange.max - c.zoom.max) < 1, 'a zoom from Ctrl+wheel, drawn');
+    const w1 = wheeled!.zoom!.max - wheeled!.zoom!.min;
+    assert.ok(Math.abs(w1 / fullWidth - 0.8) < 0.02, `one wheel notch keeps 80 % of the range: ${w1} of ${fullWidth}`);
+    // Shift+drag pans: the width stays, the range moves (dragging the plot left shows later steps).
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5);
+    await page.keyboard.down('Shift');
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5, { steps: 5 });
+    await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.5, { steps: 5 });
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    const panned = await until<ChartInfo | undefined>(
+      longDash,
+      `window.__tuneStudio.charts().find((c) => c.metric === 'train/loss')`,
+      (c) => !!c?.zoom && c.zoom.min > wheeled!.zoom!.min + w1 * 0.1,
+      'the range panned to later steps',
+    );
+    const pz = panned!.zoom!;
+    assert.ok(Math.abs((pz.max - pz.min) / w1 - 1) < 0.01, `panning keeps the width: ${pz.max - pz.min} vs ${w1}`);
+    // The panned range is fetched again (what CSV export writes).
+    const zd = await until<{ from: number; to: number } | null>(
+      longDash,
+      `window.__tuneStudio.zoomData('train/loss')`,
+      (z) => !!z && z.from <= Math.ceil(pz.min) && z.to >= Math.floor(pz.max) && z.from > wheeled!.zoom!.min,
+      'the panned range fetched',
+    );
+
+    // Export PNG and CSV through the browser's save dialog (VS Code's own quick input).
+    const saveThrough = async (label: string, suffix: string): Promise<string> => {
+      await longDash.locator(`.card[data-metric="train/loss"] button[aria-label="${label}"]`).click();
+      const q = page.locator('.quick-input-widget');
+      await q.locator('input.input').waitFor({ state: 'visible' });
+      const proposed = await waitUntil(async () => {
+        const v = await q.locator('input.input').inputValue();
+        return v.endsWith(suffix) && v;
+      }, `the proposed name ending ${suffix}`);
+      await page.keyboard.press('Enter');
+      const file = path.join(ws, path.basename(proposed));
+      await waitUntil(() => fs.existsSync(file) && fs.statSync(file).size > 0, `${file} written`);
+      return file;
+    };
+    const png = fs.readFileSync(await saveThrough('Export train/loss as PNG', 'long-train_loss.png'));
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG file');
+    const pngWidth = png.readUInt32BE(16);
+    assert.ok(pngWidth >= box.width * 0.9 && png.length > 5000, `the chart as drawn: ${pngWidth} px wide, ${png.length} bytes`);
+    // The CSV holds every point of the range shown (full resolution), not the drawn buckets.
+    const csvFile = await saveThrough('Export train/loss as CSV', 'long-train_loss.csv');
+    await waitUntil(() => fs.readFileSync(csvFile, 'utf8').endsWith('\n'), 'the whole CSV');
+    const csvSteps = fs.readFileSync(csvFile, 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[3]));
+    const lo = Math.max(1, zd!.from);
+    const hi = Math.min(20000, zd!.to);
+    assert.deepEqual(
+      [csvSteps.length, csvSteps[0], csvSteps[csvSteps.length - 1]],
+      [hi - lo + 1, lo, hi],
+      `every step of the zoomed range ${lo}..${hi}, no other`,
+    );
+    await canvas.dblclick();
 
     // New Job… from a preset, saved as a job file and submitted; then Submit Job File runs it again.
     // (From the Jobs view's title; the palette's quick input would be reused by the wizard at once.)

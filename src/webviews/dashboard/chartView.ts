@@ -119,6 +119,8 @@ export interface ChartInfo {
   totals: Record<string, number>;
   downsampled: boolean;
   hiddenNonPositive: number;
+  /** The colours the chart is drawn with now (tick labels, grid lines, canvas background). */
+  colors: { ticks: string; grid: string; background: string };
 }
 
 type LineDataset = ChartConfiguration<'line', Pt[]>['data']['datasets'][number];
@@ -233,6 +235,11 @@ export class ChartView {
       totals,
       downsampled,
       hiddenNonPositive: this.hiddenNonPositive,
+      colors: {
+        ticks: String((this.chart?.options.scales?.y as { ticks?: { color?: unknown } } | undefined)?.ticks?.color ?? ''),
+        grid: String((this.chart?.options.scales?.y as { grid?: { color?: unknown } } | undefined)?.grid?.color ?? ''),
+        background: input.theme.bg,
+      },
     };
   }
 

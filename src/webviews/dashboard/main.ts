@@ -775,6 +775,8 @@ declare global {
       /** True once the runs and the metric list are loaded. */
       ready(): boolean;
       error(): string | undefined;
+      /** The step range fetched at full resolution for a zoomed chart (what CSV export writes), or null. */
+      zoomData(metric: string): { from: number; to: number } | null;
     };
   }
 }
@@ -787,6 +789,10 @@ window.__tuneStudio = {
   alerts: () => alerts.slice(),
   ready: () => initialized,
   error: () => loadError,
+  zoomData: (metric) => {
+    const z = zooms.get(metric);
+    return z ? { from: z.from, to: z.to } : null;
+  },
 };
 
 renderHeader();
