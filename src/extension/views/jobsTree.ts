@@ -7,6 +7,7 @@ import { fmtDuration, secondsBetween } from '../../webviews/shared/format';
 import type { Runtime } from '../runtime';
 import { esc } from './runsTree';
 import { RuntimeTree } from './runtimeTree';
+import { stateIcon } from './stateIcons';
 
 export type JobGroup = 'queued' | 'running' | 'finished';
 export type JobNode = { kind: 'group'; group: JobGroup; jobs: Job[] } | { kind: 'job'; job: Job };
@@ -18,27 +19,6 @@ export function jobGroup(state: JobState): JobGroup {
   if (state === 'queued') return 'queued';
   if ((FINAL_JOB_STATES as readonly string[]).includes(state)) return 'finished';
   return 'running';
-}
-
-export function jobStateIcon(state: JobState): vscode.ThemeIcon {
-  switch (state) {
-    case 'queued':
-      return new vscode.ThemeIcon('clock', new vscode.ThemeColor('descriptionForeground'));
-    case 'starting':
-      return new vscode.ThemeIcon('loading~spin', new vscode.ThemeColor('charts.blue'));
-    case 'running':
-      return new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue'));
-    case 'completed':
-      return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
-    case 'failed':
-      return new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
-    case 'stopped':
-      return new vscode.ThemeIcon('debug-stop', new vscode.ThemeColor('charts.orange'));
-    case 'cancelled':
-      return new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('disabledForeground'));
-    default:
-      return new vscode.ThemeIcon('circle-outline');
-  }
 }
 
 /** "120/1000 · 12% · ETA 3m 20s" (or what is known of it). */
@@ -203,7 +183,7 @@ export class JobsTree extends RuntimeTree<JobNode> {
     const j = node.job;
     const item = new vscode.TreeItem(j.name, vscode.TreeItemCollapsibleState.None);
     item.id = `job:${j.id}`;
-    item.iconPath = jobStateIcon(j.state);
+    item.iconPath = stateIcon(j.state);
     item.description = jobDescription(j);
     item.tooltip = jobTooltip(j);
     item.contextValue = `job.${j.state}${j.run_id ? '.withRun' : ''}`;
@@ -224,7 +204,7 @@ export class JobsTree extends RuntimeTree<JobNode> {
 
 export function jobTooltip(j: Job): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${esc(j.name)}** — $(${jobStateIcon(j.state).id.replace('~spin', '')}) ${j.state}`);
+  md.appendMarkdown(`**${esc(j.name)}** — $(${stateIcon(j.state).id.replace('~spin', '')}) ${j.state}`);
   if (j.reason) md.appendMarkdown(`: ${esc(j.reason)}`);
   md.appendMarkdown('\n\n');
   md.appendMarkdown(`Job \`${j.id}\` · project ${esc(j.project)}${j.run_id ? ` · run \`${j.run_id}\`` : ''}  \n`);

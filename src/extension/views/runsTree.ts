@@ -8,6 +8,7 @@ import { fmtDuration, fmtNum, secondsBetween } from '../../webviews/shared/forma
 import { metricDirection } from '../../webviews/shared/metrics';
 import type { Runtime } from '../runtime';
 import { RuntimeTree } from './runtimeTree';
+import { stateIcon } from './stateIcons';
 
 export type RunNode = { kind: 'project'; name: string; runs: RunListItem[] } | { kind: 'run'; run: RunListItem };
 
@@ -15,25 +16,6 @@ export const ALL_RUN_STATUSES: RunStatus[] = ['running', 'finished', 'failed', '
 const FILTER_KEY = 'tuneStudio.runs.statusFilter';
 /** Refreshes at most this often while metrics stream in (each refresh is one runs request). */
 const REFRESH_MS = 1000;
-
-export function runStatusIcon(status: RunStatus | string): vscode.ThemeIcon {
-  switch (status) {
-    case 'running':
-      return new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue'));
-    case 'finished':
-      return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
-    case 'failed':
-      return new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
-    case 'crashed':
-      return new vscode.ThemeIcon('flame', new vscode.ThemeColor('testing.iconErrored'));
-    case 'stopped':
-      return new vscode.ThemeIcon('debug-stop', new vscode.ThemeColor('charts.orange'));
-    case 'cancelled':
-      return new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('disabledForeground'));
-    default:
-      return new vscode.ThemeIcon('circle-outline');
-  }
-}
 
 /** "train/loss 0.2311 (best 0.2107)" for a run's headline metric. */
 export function headlineText(run: RunListItem): string {
@@ -229,7 +211,7 @@ export class RunsTree extends RuntimeTree<RunNode> {
     const r = node.run;
     const item = new vscode.TreeItem(r.name, vscode.TreeItemCollapsibleState.None);
     item.id = `run:${r.id}`;
-    item.iconPath = runStatusIcon(r.status);
+    item.iconPath = stateIcon(r.status);
     const parts = [headlineText(r)];
     if (r.status === 'running' && r.progress?.total) parts.push(`${r.progress.current}/${r.progress.total}`);
     const d = runDuration(r);
@@ -252,7 +234,7 @@ export class RunsTree extends RuntimeTree<RunNode> {
 export function runTooltip(r: RunListItem): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.supportThemeIcons = true;
-  md.appendMarkdown(`**${esc(r.name)}** — $(${runStatusIcon(r.status).id.replace('~spin', '')}) ${r.status}`);
+  md.appendMarkdown(`**${esc(r.name)}** — $(${stateIcon(r.status).id.replace('~spin', '')}) ${r.status}`);
   if (r.reason) md.appendMarkdown(`: ${esc(r.reason)}`);
   md.appendMarkdown('\n\n');
   md.appendMarkdown(`Id \`${r.id}\` · project ${esc(r.project)}  \n`);

@@ -13,34 +13,18 @@ import type { ResolvedSpec } from './spec';
 
 export class JobError extends Error {}
 
-interface JobRow {
-  id: string;
-  state: JobState;
-  name: string;
-  project: string;
+/** A row of the jobs table: a Job as stored (spec as JSON, progress in columns) plus the scheduler's bookkeeping. */
+type JobRow = Omit<Job, 'spec' | 'log_path' | 'progress' | 'queue_position'> & {
   spec: string;
-  spec_file: string | null;
-  priority: number;
   seq: number;
-  attempt: number;
-  pid: number | null;
   pid_start: string | null;
-  exit_code: number | null;
-  signal: string | null;
-  reason: string | null;
-  error_summary: string | null;
-  run_id: string | null;
-  created_at: string;
-  started_at: string | null;
-  ended_at: string | null;
   updated_at: string;
   log_offset: number;
   progress_current: number | null;
   progress_total: number | null;
-  status_text: string | null;
   cancel_requested: string | null;
   supervisor: string | null;
-}
+};
 
 export type { JobRow };
 

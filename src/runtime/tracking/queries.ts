@@ -39,26 +39,12 @@ export class RunNotFoundError extends TrackingError {
 const RUN_COLUMNS = `r.id, r.name, p.name AS project, r.status, r.exit_code, r.signal, r.reason, r.created_at, r.ended_at, r.updated_at,
   r.heartbeat_at, r.pid, r.host, r.progress_current, r.progress_total, r.malformed_lines, r.rejected_values, r.last_warning`;
 
-interface RunRow {
-  id: string;
-  name: string;
-  project: string;
-  status: RunStatus;
-  exit_code: number | null;
-  signal: string | null;
-  reason: string | null;
-  created_at: string;
-  ended_at: string | null;
-  updated_at: string;
+/** A row of RUN_COLUMNS: a Run as stored (heartbeat in epoch seconds, progress in two columns). */
+type RunRow = Omit<Run, 'heartbeat_at' | 'progress'> & {
   heartbeat_at: number | null;
-  pid: number | null;
-  host: string | null;
   progress_current: number | null;
   progress_total: number | null;
-  malformed_lines: number;
-  rejected_values: number;
-  last_warning: string | null;
-}
+};
 
 function toRun(r: RunRow): Run {
   return {
