@@ -6,13 +6,12 @@ import { FINAL_JOB_STATES, JobsListRequest, type Job, type JobState } from '../.
 import { fmtDuration, secondsBetween } from '../../webviews/shared/format';
 import type { Runtime } from '../runtime';
 import { esc } from './runsTree';
-import { RuntimeTree } from './runtimeTree';
+import { LiveListTree } from './runtimeTree';
 import { stateIcon } from './stateIcons';
 
 export type JobGroup = 'queued' | 'running' | 'finished';
 export type JobNode = { kind: 'group'; group: JobGroup; jobs: Job[] } | { kind: 'job'; job: Job };
 
-const REFRESH_MS = 1000;
 const GROUP_LABEL: Record<JobGroup, string> = { queued: 'Queued', running: 'Running', finished: 'Finished' };
 
 export function jobGroup(state: JobState): JobGroup {
@@ -57,38 +56,21 @@ export function jobDescription(job: Job): string {
 type GroupNode = Extract<JobNode, { kind: 'group' }>;
 type JobItemNode = Extract<JobNode, { kind: 'job' }>;
 
-/** Like the Runs view, nodes stay the same objects and only changed rows refresh while the shape holds. */
-export class JobsTree extends RuntimeTree<JobNode> {
-  private jobs: Job[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private lastRefresh = 0;
+/** Queued / running / finished → jobs; a job's progress refreshes its own row only (see LiveListTree). */
+export class JobsTree extends LiveListTree<Job, JobNode> {
   private readonly groupNodes = new Map<JobGroup, GroupNode>();
   private readonly jobNodes = new Map<string, JobItemNode>();
-  private shape = '';
-  private prefetched: Job[] | undefined;
-  private updating = false;
-  private again = false;
 
   constructor(runtime: Runtime) {
     super(runtime, ['jobs', 'runs']);
   }
 
   get items(): readonly Job[] {
-    return this.jobs;
+    return this.list;
   }
 
-  override refresh(element?: JobNode): void {
-    if (element) return super.refresh(element);
-    const wait = this.lastRefresh + REFRESH_MS - Date.now();
-    if (wait <= 0) return this.refreshNow();
-    this.timer ??= setTimeout(() => this.refreshNow(), wait);
-  }
-
-  refreshNow(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.lastRefresh = Date.now();
-    void this.update();
+  protected fetch(): Promise<Job[]> {
+    return this.runtime.request(JobsListRequest.type, {});
   }
 
   private static grouped(jobs: Job[]): Record<JobGroup, Job[]> {
@@ -100,53 +82,29 @@ export class JobsTree extends RuntimeTree<JobNode> {
     return groups;
   }
 
-  private static shapeOf(jobs: Job[]): string {
+  protected shapeOf(jobs: Job[]): string {
     const g = JobsTree.grouped(jobs);
     return (['running', 'queued', 'finished'] as JobGroup[]).map((k) => `${k}:${g[k].map((j) => j.id).join(',')}`).join(';');
   }
 
-  private async update(): Promise<void> {
-    if (this.updating) {
-      this.again = true;
-      return;
+  protected applyInPlace(jobs: Job[]): JobNode[] {
+    const changed: JobNode[] = [];
+    for (const j of jobs) {
+      const node = this.jobNodes.get(j.id);
+      if (!node || JSON.stringify(node.job) === JSON.stringify(j)) continue;
+      node.job = j;
+      changed.push(node);
     }
-    this.updating = true;
-    try {
-      let jobs: Job[];
-      try {
-        jobs = await this.runtime.request(JobsListRequest.type, {});
-      } catch {
-        return super.refresh();
-      }
-      if (JobsTree.shapeOf(jobs) !== this.shape || this.runtime.state !== 'running') {
-        this.prefetched = jobs;
-        return super.refresh();
-      }
-      this.jobs = jobs;
-      for (const j of jobs) {
-        const node = this.jobNodes.get(j.id);
-        if (!node || JSON.stringify(node.job) === JSON.stringify(j)) continue;
-        node.job = j;
-        super.refresh(node);
-      }
-      const g = JobsTree.grouped(jobs);
-      for (const [k, node] of this.groupNodes) node.jobs = g[k];
-    } finally {
-      this.updating = false;
-      if (this.again) {
-        this.again = false;
-        this.refresh();
-      }
-    }
+    const g = JobsTree.grouped(jobs);
+    for (const [k, node] of this.groupNodes) node.jobs = g[k];
+    return changed;
   }
 
-  protected async load(element?: JobNode): Promise<JobNode[]> {
-    if (element?.kind === 'job') return [];
-    if (element?.kind === 'group') return element.jobs.map((j) => this.jobNode(j));
-    const jobs = this.prefetched ?? (await this.runtime.request(JobsListRequest.type, {}));
-    this.prefetched = undefined;
-    this.jobs = jobs;
-    this.shape = JobsTree.shapeOf(jobs);
+  protected childrenOf(node: JobNode): JobNode[] {
+    return node.kind === 'group' ? node.jobs.map((j) => this.jobNode(j)) : [];
+  }
+
+  protected roots(jobs: Job[]): JobNode[] {
     for (const id of [...this.jobNodes.keys()]) if (!jobs.some((j) => j.id === id)) this.jobNodes.delete(id);
     const groups = JobsTree.grouped(jobs);
     return (['running', 'queued', 'finished'] as JobGroup[])
@@ -196,10 +154,6 @@ export class JobsTree extends RuntimeTree<JobNode> {
     return item;
   }
 
-  override dispose(): void {
-    clearTimeout(this.timer);
-    super.dispose();
-  }
 }
 
 export function jobTooltip(j: Job): vscode.MarkdownString {

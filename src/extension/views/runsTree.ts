@@ -7,15 +7,13 @@ import { RunsListRequest, type RunListItem, type RunStatus } from '../../protoco
 import { fmtDuration, fmtNum, secondsBetween } from '../../webviews/shared/format';
 import { metricDirection } from '../../webviews/shared/metrics';
 import type { Runtime } from '../runtime';
-import { RuntimeTree } from './runtimeTree';
+import { LiveListTree } from './runtimeTree';
 import { stateIcon } from './stateIcons';
 
 export type RunNode = { kind: 'project'; name: string; runs: RunListItem[] } | { kind: 'run'; run: RunListItem };
 
 export const ALL_RUN_STATUSES: RunStatus[] = ['running', 'finished', 'failed', 'stopped', 'cancelled', 'crashed'];
 const FILTER_KEY = 'tuneStudio.runs.statusFilter';
-/** Refreshes at most this often while metrics stream in (each refresh is one runs request). */
-const REFRESH_MS = 1000;
 
 /** "train/loss 0.2311 (best 0.2107)" for a run's headline metric. */
 export function headlineText(run: RunListItem): string {
@@ -34,23 +32,10 @@ export function runDuration(run: { created_at: string; ended_at: string | null; 
 type ProjectNode = Extract<RunNode, { kind: 'project' }>;
 type RunItemNode = Extract<RunNode, { kind: 'run' }>;
 
-/**
- * Tree nodes stay the same objects from one refresh to the next (their data
- * is updated in place), and while the tree's shape is unchanged only the rows
- * whose data changed are refreshed: a run logging metrics then updates its own
- * row, and clicks, selections and context menus on the other rows are not
- * disturbed by a rebuild every second.
- */
-export class RunsTree extends RuntimeTree<RunNode> {
-  private runs: RunListItem[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private lastRefresh = 0;
+/** Projects → runs; a run logging metrics refreshes its own row only (see LiveListTree). */
+export class RunsTree extends LiveListTree<RunListItem, RunNode> {
   private readonly projectNodes = new Map<string, ProjectNode>();
   private readonly runNodes = new Map<string, RunItemNode>();
-  private shape = '';
-  private prefetched: RunListItem[] | undefined;
-  private updating = false;
-  private again = false;
 
   constructor(
     runtime: Runtime,
@@ -74,7 +59,7 @@ export class RunsTree extends RuntimeTree<RunNode> {
 
   /** The runs the view shows (after the filter), newest first. */
   get items(): readonly RunListItem[] {
-    return this.runs;
+    return this.list;
   }
 
   updateDescription(): void {
@@ -82,84 +67,36 @@ export class RunsTree extends RuntimeTree<RunNode> {
     if (this.view) this.view.description = f.length ? `only ${f.join(', ')}` : undefined;
   }
 
-  // Notifications can come several times a second while a run logs: coalesce.
-  override refresh(element?: RunNode): void {
-    if (element) return super.refresh(element);
-    const wait = this.lastRefresh + REFRESH_MS - Date.now();
-    if (wait <= 0) return this.refreshNow();
-    this.timer ??= setTimeout(() => this.refreshNow(), wait);
-  }
-
-  /** Looks for changes now: changed rows are refreshed, a changed shape rebuilds the tree. */
-  refreshNow(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.lastRefresh = Date.now();
-    void this.update();
-  }
-
-  /** Rebuilds the whole tree (after a filter change). */
-  rebuild(): void {
-    this.shape = '';
-    this.prefetched = undefined;
-    super.refresh();
-  }
-
-  private fetch(): Promise<RunListItem[]> {
+  protected fetch(): Promise<RunListItem[]> {
     const f = this.filter;
     return this.runtime.request(RunsListRequest.type, f.length ? { status: f } : {});
   }
 
-  private static shapeOf(runs: RunListItem[]): string {
+  protected shapeOf(runs: RunListItem[]): string {
     return runs.map((r) => `${r.project}\u0000${r.id}`).join('\u0001');
   }
 
-  private async update(): Promise<void> {
-    if (this.updating) {
-      this.again = true;
-      return;
+  protected applyInPlace(runs: RunListItem[]): RunNode[] {
+    const changed: RunNode[] = [];
+    const changedProjects = new Set<ProjectNode>();
+    for (const r of runs) {
+      const node = this.runNodes.get(r.id);
+      if (!node || JSON.stringify(node.run) === JSON.stringify(r)) continue;
+      const statusChanged = node.run.status !== r.status;
+      node.run = r;
+      changed.push(node);
+      const p = this.projectNodes.get(r.project);
+      if (p && statusChanged) changedProjects.add(p);
     }
-    this.updating = true;
-    try {
-      let runs: RunListItem[];
-      try {
-        runs = await this.fetch();
-      } catch {
-        return super.refresh(); // getChildren shows why
-      }
-      if (RunsTree.shapeOf(runs) !== this.shape || this.runtime.state !== 'running') {
-        this.prefetched = runs;
-        return super.refresh();
-      }
-      this.runs = runs;
-      const changedProjects = new Set<ProjectNode>();
-      for (const r of runs) {
-        const node = this.runNodes.get(r.id);
-        if (!node || JSON.stringify(node.run) === JSON.stringify(r)) continue;
-        const statusChanged = node.run.status !== r.status;
-        node.run = r;
-        super.refresh(node);
-        const p = this.projectNodes.get(r.project);
-        if (p && statusChanged) changedProjects.add(p);
-      }
-      for (const p of this.projectNodes.values()) p.runs = runs.filter((r) => r.project === p.name);
-      for (const p of changedProjects) super.refresh(p);
-    } finally {
-      this.updating = false;
-      if (this.again) {
-        this.again = false;
-        this.refresh();
-      }
-    }
+    for (const p of this.projectNodes.values()) p.runs = runs.filter((r) => r.project === p.name);
+    return [...changed, ...changedProjects];
   }
 
-  protected async load(element?: RunNode): Promise<RunNode[]> {
-    if (element?.kind === 'run') return [];
-    if (element?.kind === 'project') return element.runs.map((r) => this.runNode(r));
-    const runs = this.prefetched ?? (await this.fetch());
-    this.prefetched = undefined;
-    this.runs = runs;
-    this.shape = RunsTree.shapeOf(runs);
+  protected childrenOf(node: RunNode): RunNode[] {
+    return node.kind === 'project' ? node.runs.map((r) => this.runNode(r)) : [];
+  }
+
+  protected roots(runs: RunListItem[]): RunNode[] {
     const byProject = new Map<string, RunListItem[]>();
     for (const r of runs) {
       if (!byProject.has(r.project)) byProject.set(r.project, []);
@@ -188,7 +125,7 @@ export class RunsTree extends RuntimeTree<RunNode> {
 
   override async getChildren(element?: RunNode): Promise<RunNode[]> {
     const items = await super.getChildren(element);
-    if (!element && this.runs.length === 0 && this.filter.length) this.setMessage(`No ${this.filter.join(' or ')} runs. Clear the filter to see all runs.`);
+    if (!element && this.list.length === 0 && this.filter.length) this.setMessage(`No ${this.filter.join(' or ')} runs. Clear the filter to see all runs.`);
     return items;
   }
 
@@ -225,10 +162,6 @@ export class RunsTree extends RuntimeTree<RunNode> {
     return item;
   }
 
-  override dispose(): void {
-    clearTimeout(this.timer);
-    super.dispose();
-  }
 }
 
 export function runTooltip(r: RunListItem): vscode.MarkdownString {
