@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DT, encodeModel } from './onnxModel';
+import { rng } from './random';
 
 export interface TinyClapOptions {
   /** Seed of the weights: a different seed is a different model (different file hash). */
@@ -22,18 +23,7 @@ const SPECIALS = ['<s>', '<pad>', '</s>', '<unk>'];
 export const TINY_CLAP_DIM = 32;
 const MEL_BINS = 64;
 
-/** mulberry32: a small seeded PRNG, so fixture weights are identical on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+/** Seeded (mulberry32), so fixture weights are identical on every run. */
 function randomMatrix(rand: () => number, n: number, scale = 1): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = (rand() * 2 - 1) * scale;
@@ -204,7 +194,7 @@ export function writeTinyClap(dir: string, opts: TinyClapOptions = {}): string {
   });
   json('special_tokens_map.json', { bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', pad_token: '<pad>' });
   json('preprocessor_config.json', CLAP_PREPROCESSOR_CONFIG);
-  const rand = seededRandom(seed);
+  const rand = rng(seed);
   const text = textGraph(rand, dim);
   const audio = audioGraph(rand, dim);
   for (const v of variants) {

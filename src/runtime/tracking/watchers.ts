@@ -40,18 +40,8 @@ export const DEFAULT_STOP: Record<ConditionKind, boolean> = {
 export const DEFAULT_WINDOW = 10;
 
 /** A validated watcher as stored (spec column). */
-export interface WatcherSpec {
+export interface WatcherSpec extends WatchOptions {
   metric: string;
-  nan?: boolean;
-  max_value?: number;
-  min_value?: number;
-  spike_factor?: number;
-  window?: number;
-  patience?: number;
-  min_delta?: number;
-  mode?: 'min' | 'max';
-  stop?: boolean;
-  level?: AlertLevel;
   /** Set for SDK custom functions: the function itself lives in the SDK process. */
   custom?: { name: string };
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { LineSplitter } from '../../../src/runtime/ingest/lines';
 import { createParsers, LineIngest } from '../../../src/runtime/ingest/spec';
 import type { IngestEvent, ParserSpec } from '../../../src/runtime/ingest/types';
-import { int, pick, rng } from './random';
+import { int, pick, rng } from '../../helpers/random';
 
 const SPECS: ParserSpec[] = [
   'protocol',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { collapseFrames, FrameCollapser, LineSplitter, stripAnsi, type LinePiece } from '../../../src/runtime/ingest/lines';
-import { rng } from './random';
+import { rng } from '../../helpers/random';
 
 const pieces = (ps: LinePiece[]) => ps.map((p) => [p.text, p.final] as const);
 

@@ -23,7 +23,7 @@ import {
   toHalfBits,
 } from '../../helpers/tfevents';
 import { tmpDir } from '../../helpers/tmp';
-import { rng } from './random';
+import { rng } from '../../helpers/random';
 
 type Metrics = Extract<IngestEvent, { type: 'metrics' }>;
 const metricsOf = (evs: IngestEvent[]) => evs.filter((e): e is Metrics => e.type === 'metrics');
