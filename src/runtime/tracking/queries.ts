@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import type { AlertLevel } from '../../protocol/lines';
 import { TrackingError } from './tracker';
 import { LOD_LEVELS } from './lod';
+import { flattenConfig } from '../../protocol/config';
 import {
   jsonNumber,
   RUN_STATUSES,
@@ -614,18 +615,9 @@ export function configSummary(config: Record<string, unknown>, max = 12): Record
 
 /** Keys (dotted paths for nested objects) whose values differ between configs. */
 export function configDiff(configs: Array<Record<string, unknown>>): string[] {
-  const flat = configs.map((c) => flatten(c));
+  const flat = configs.map((c) => flattenConfig(c));
   const keys = new Set(flat.flatMap((f) => Object.keys(f)));
   return [...keys].filter((k) => new Set(flat.map((f) => JSON.stringify(f[k]))).size > 1).sort();
-}
-
-function flatten(o: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
-  for (const [k, v] of Object.entries(o)) {
-    const key = prefix ? `${prefix}.${k}` : k;
-    if (v && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, key, out);
-    else out[key] = v;
-  }
-  return out;
 }
 
 export { RUN_STATUSES };

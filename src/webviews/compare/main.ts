@@ -10,6 +10,7 @@ import { fmtDuration, fmtNum, secondsBetween } from '../shared/format';
 import { connectHost, h } from '../shared/host';
 import { HEADLINE_METRICS, metricDirection } from '../shared/metrics';
 import { icon, loadPanelStyles, statusIcon } from '../shared/styles';
+import { flattenConfig } from '../../protocol/config';
 
 loadPanelStyles();
 
@@ -31,15 +32,6 @@ interface Column {
 
 function save(): void {
   host.setState(state);
-}
-
-function flatten(o: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
-  for (const [k, v] of Object.entries(o)) {
-    const key = prefix ? `${prefix}.${k}` : k;
-    if (v && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, key, out);
-    else out[key] = v;
-  }
-  return out;
 }
 
 function num(v: MetricSummary['last'] | null | undefined): number | null {
@@ -100,7 +92,7 @@ function columns(d: CompareData): Column[] {
       },
     });
   }
-  const configs = new Map(Object.entries(d.configs ?? {}).map(([id, c]) => [id, flatten(c)]));
+  const configs = new Map(Object.entries(d.configs ?? {}).map(([id, c]) => [id, flattenConfig(c)]));
   const diff = new Set(d.config_diff ?? []);
   const keys = [...new Set([...configs.values()].flatMap((c) => Object.keys(c)))].filter((k) => k !== 'command' || diff.has(k));
   keys.sort((a, b) => Number(diff.has(b)) - Number(diff.has(a)) || a.localeCompare(b));
