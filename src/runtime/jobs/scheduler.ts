@@ -57,6 +57,8 @@ interface Active {
   runId: string;
   lastPersist: number;
   lastProgressWrite: number;
+  /** Removes the tracker commit hook that keeps this job's log offset with its points. */
+  unhook: () => void;
 }
 
 /** Who holds the scheduler lease of a store (null: nobody ever did, or it was released). */
@@ -159,7 +161,10 @@ export class Scheduler {
           if (!this.renew()) {
             this.o.log('warn', 'lost the scheduler lease to another runtime; its jobs go on there');
             this.holder = false;
-            for (const a of this.active.values()) a.sup.detach();
+            for (const a of this.active.values()) {
+              a.unhook();
+              a.sup.detach();
+            }
             this.active.clear();
             this.gpu?.stop();
             this.o.onChange(['jobs']);
@@ -293,8 +298,24 @@ export class Scheduler {
       adopt,
       log: (m) => this.o.log('warn', `job ${job.id}: ${m}`),
     });
-    const started = sup.start();
-    const a: Active = { job, sup, runId, lastPersist: 0, lastProgressWrite: 0 };
+    // The log offset commits in the same transaction as the points read up to it: after a
+    // runtime crash the next supervisor resumes exactly there (nothing lost, nothing twice).
+    let savedOffset = adopt?.offset ?? 0;
+    const saveOffset = this.o.db.prepare(`UPDATE jobs SET log_offset = ? WHERE id = ?`);
+    const unhook = this.o.tracker.onCommit(() => {
+      const offset = sup.resumeOffset;
+      if (offset === savedOffset) return;
+      saveOffset.run(offset, job.id);
+      savedOffset = offset;
+    });
+    let started: ReturnType<Supervisor['start']>;
+    try {
+      started = sup.start();
+    } catch (e) {
+      unhook();
+      throw e;
+    }
+    const a: Active = { job, sup, runId, lastPersist: 0, lastProgressWrite: 0, unhook };
     this.active.set(job.id, a);
     this.o.supervisedRuns?.add(runId);
     if (!adopt) {
@@ -327,13 +348,13 @@ export class Scheduler {
     for (const a of this.active.values()) {
       if (now - a.lastPersist < 2000) continue;
       a.lastPersist = now;
-      this.jobs.update(a.job.id, { log_offset: a.sup.resumeOffset });
       writeTailerOffsets(a.sup.jobDir, a.sup);
       this.writeProgress(a, true);
     }
   }
 
   private settle(a: Active, outcome: JobOutcome): void {
+    a.unhook();
     this.active.delete(a.job.id);
     this.o.supervisedRuns?.delete(a.runId);
     this.jobs.update(a.job.id, {
@@ -408,8 +429,11 @@ export class Scheduler {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.gpu?.stop();
+    // Points still buffered commit with the offsets (the hooks); then nothing of theirs is pending.
+    this.o.tracker.tryFlush();
     for (const a of this.active.values()) {
-      this.jobs.update(a.job.id, { log_offset: a.sup.resumeOffset });
+      a.unhook();
+      if (!this.o.tracker.lastFlushError) this.jobs.update(a.job.id, { log_offset: a.sup.resumeOffset });
       writeTailerOffsets(a.sup.jobDir, a.sup);
       a.sup.detach();
     }

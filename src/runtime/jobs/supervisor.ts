@@ -336,7 +336,9 @@ export class Supervisor extends EventEmitter {
       this.offset += n;
       const chunk = buf.subarray(0, n);
       this.o.echo?.(Buffer.from(chunk));
-      this.consume(this.splitter.push(chunk));
+      // One batch per chunk: a flush of the tracker then always sits at a chunk boundary, where
+      // resumeOffset is exactly what its points came from (see Scheduler's commit hook).
+      this.o.tracker.batch(() => this.consume(this.splitter.push(chunk)));
     }
   }
 
@@ -423,7 +425,7 @@ export class Supervisor extends EventEmitter {
     }
     this.readNew();
     this.checkProgressFile();
-    this.consume(this.splitter.flush());
+    this.o.tracker.batch(() => this.consume(this.splitter.flush()));
     const last = this.collapser.flush();
     if (last) {
       fs.appendFileSync(this.files.log, last + '\n');

@@ -117,6 +117,9 @@ export class Tracker {
   private points: Point[] = [];
   private alertOps: AlertOp[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private readonly commitHooks = new Set<() => void>();
+  /** Open batch() calls: size-triggered flushes wait until none is open. */
+  private holds = 0;
   private closed = false;
   /** Set when the last flush failed (e.g. disk full); cleared by the next good one. */
   lastFlushError: Error | null = null;
@@ -436,8 +439,35 @@ export class Tracker {
 
   // --------------------------------------------------------------- flush
 
+  /**
+   * Runs `hook` inside every flush's transaction, after the points are written:
+   * state a caller keeps beside the points (a supervised job's log offset)
+   * then commits with them, so a crash can neither lose nor repeat them.
+   * Returns the function that removes the hook.
+   */
+  onCommit(hook: () => void): () => void {
+    this.commitHooks.add(hook);
+    return () => this.commitHooks.delete(hook);
+  }
+
+  /**
+   * Runs `fn` with no size-triggered flush in the middle: everything it logs
+   * is written by one later flush (at its end if the buffer is full), never
+   * half of it. A supervisor ingests each chunk of output this way, so a flush
+   * always stands at a chunk boundary, where its log offset is exact.
+   */
+  batch<T>(fn: () => T): T {
+    this.holds++;
+    try {
+      return fn();
+    } finally {
+      this.holds--;
+      if (this.holds === 0 && this.points.length) this.scheduleFlush();
+    }
+  }
+
   private scheduleFlush(): void {
-    if (this.points.length >= (this.opts.flushPoints ?? 1000)) {
+    if (this.holds === 0 && this.points.length >= (this.opts.flushPoints ?? 1000)) {
       this.flushSafely();
       return;
     }
@@ -550,6 +580,7 @@ export class Tracker {
         this.stmts.updateRunAfterFlush.run(c.nextStep, c.rejected, c.lastWarning, now, id);
       }
       info.runIds = [...touched];
+      for (const hook of this.commitHooks) hook();
       return newIds;
     });
     const newIds = write.immediate();

@@ -212,3 +212,43 @@ test('a full disk: the batch fails with SQLite\'s error, nothing is lost, and it
   tracker.close();
   assert.ok(fs.existsSync(path.join(dir, 'studio.db')));
 });
+
+test('commit hooks write in the flush transaction (a failing hook keeps the points buffered); batch() defers size-triggered flushes', (t) => {
+  const db = openDatabase(tmpDir(t));
+  const tracker = new Tracker(db, { flushIntervalMs: 60_000, flushPoints: 10 });
+  t.after(() => {
+    tracker.close();
+    db.close();
+  });
+  const run = tracker.createRun({ project: 'p', name: 'r' });
+  db.exec(`CREATE TABLE side (v INTEGER)`);
+  const count = () => db.prepare(`SELECT count(*) FROM metrics`).pluck().get() as number;
+  let offset = 0;
+  let fail = false;
+  const unhook = tracker.onCommit(() => {
+    if (fail) throw new Error('hook failed');
+    db.prepare(`INSERT INTO side VALUES (?)`).run(offset);
+  });
+  // Inside a batch, 25 points stay buffered (threshold 10); at its end one flush writes them all.
+  tracker.batch(() => {
+    for (let s = 0; s < 25; s++) tracker.log(run.id, { loss: s }, s);
+    assert.equal(count(), 0, 'no flush in the middle of a batch');
+    offset = 25;
+  });
+  assert.equal(count(), 25);
+  assert.deepEqual(db.prepare(`SELECT v FROM side`).pluck().all(), [25], 'the hook saw the state at the end of the batch');
+  // A hook that throws rolls the points back with it: nothing half written.
+  fail = true;
+  tracker.log(run.id, { loss: 1 }, 25);
+  assert.ok(tracker.tryFlush() instanceof Error);
+  assert.equal(count(), 25);
+  assert.equal(tracker.pending, 1, 'the point stays buffered');
+  fail = false;
+  unhook();
+  tracker.flush();
+  assert.equal(count(), 26);
+  assert.deepEqual(db.prepare(`SELECT v FROM side`).pluck().all(), [25], 'a removed hook no longer runs');
+  // Outside a batch the size threshold flushes at once.
+  for (let s = 26; s < 36; s++) tracker.log(run.id, { loss: s }, s);
+  assert.equal(count(), 36);
+});
