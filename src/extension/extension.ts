@@ -21,6 +21,8 @@ export interface TuneStudioApi {
   statusPanel(): StatusPanel | undefined;
   /** Runs, Jobs and Alerts views, dashboards, compare panel, status bar, alert toasts. */
   ui: RunUiApi;
+  /** The Datasets view. */
+  datasetsTree: DatasetsTree;
   /** Startup marks in the extension host's performance.now() clock (bench/startup reads them). */
   timings(): StartupTimings;
 }
@@ -114,7 +116,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TuneSt
   void runtime.start();
   active = runtime;
   startup.activated = performance.now();
-  return { runtime, restarts, statusPanel: () => StatusPanel.instance, ui, timings: () => ({ ...startup }) };
+  return { runtime, restarts, statusPanel: () => StatusPanel.instance, ui, datasetsTree, timings: () => ({ ...startup }) };
 }
 
 let active: Runtime | undefined;

@@ -6,6 +6,7 @@
 // their suites when called, after mocha has defined its globals.
 import Mocha from 'mocha';
 import { activationTests } from './activation';
+import { datasetTests } from './datasets';
 import { runtimeTests } from './runtime';
 import { statusPanelTests } from './statusPanel';
 import { startupBench } from './startupBench';
@@ -22,6 +23,7 @@ export function run(): Promise<void> {
   runtimeTests();
   statusPanelTests();
   uiTests();
+  datasetTests();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures ? reject(new Error(`${failures} extension-host test(s) failed`)) : resolve()));
   });

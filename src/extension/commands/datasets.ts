@@ -235,10 +235,11 @@ export function registerDatasetCommands(context: vscode.ExtensionContext, runtim
     );
     tree.refresh();
     if (r.ok) void vscode.window.showInformationMessage(`Dataset '${r.name}' is valid: ${r.samples} samples${r.warnings ? `, ${r.warnings} warnings` : ''}.`);
-    else {
-      const a = await vscode.window.showWarningMessage(`Dataset '${r.name}': ${r.errors} errors, ${r.warnings} warnings.`, 'Show Problems');
-      if (a) await vscode.commands.executeCommand('workbench.actions.view.problems');
-    }
+    // The command ends with the validation; the message stays until the user acts on it.
+    else
+      void vscode.window
+        .showWarningMessage(`Dataset '${r.name}': ${r.errors} errors, ${r.warnings} warnings.`, 'Show Problems')
+        .then((a) => a && vscode.commands.executeCommand('workbench.actions.view.problems'));
   });
 
   reg('tuneStudio.captionAll', async (node?: DatasetsTreeNode) => {

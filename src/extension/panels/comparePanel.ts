@@ -7,7 +7,7 @@ import { RunCompareRequest, RunsListRequest } from '../../protocol/tracking';
 import type { CompareState, CompareToHost, CompareToWebview } from '../../protocol/webview';
 import type { Runtime } from '../runtime';
 import { DashboardPanel } from './dashboardPanel';
-import { renderPage, webviewOptions } from './webviewHtml';
+import { renderPage, webviewOptions, postToPanel } from './webviewHtml';
 
 export const COMPARE_VIEW_TYPE = 'tuneStudio.compare';
 
@@ -112,7 +112,7 @@ export class ComparePanel implements vscode.Disposable {
       msg = { type: 'error', message: `Cannot compare these runs: ${(e as Error).message}` };
     }
     this.lastSent = msg;
-    await this.panel.webview.postMessage(msg);
+    await postToPanel(this.panel, msg);
   }
 
   dispose(): void {

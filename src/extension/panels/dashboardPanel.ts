@@ -13,7 +13,7 @@ import {
 } from '../../protocol/tracking';
 import type { DashboardFocus, DashboardRun, DashboardState, DashboardToHost, DashboardToWebview } from '../../protocol/webview';
 import type { Runtime } from '../runtime';
-import { renderPage, webviewOptions } from './webviewHtml';
+import { renderPage, webviewOptions, postToPanel } from './webviewHtml';
 
 export const DASHBOARD_VIEW_TYPE = 'tuneStudio.dashboard';
 
@@ -109,7 +109,7 @@ export class DashboardPanel implements vscode.Disposable {
   private post(m: DashboardToWebview): void {
     this.sent[m.type] = (this.sent[m.type] ?? 0) + 1;
     this.lastSent = m;
-    void this.panel.webview.postMessage(m);
+    void postToPanel(this.panel, m);
   }
 
   private async onMessage(m: DashboardToHost): Promise<void> {

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { RuntimeStatusRequest } from '../../protocol/runtime';
 import type { StatusToHost, StatusToWebview } from '../../protocol/webview';
 import type { Runtime } from '../runtime';
-import { renderPage, webviewOptions } from './webviewHtml';
+import { renderPage, webviewOptions, postToPanel } from './webviewHtml';
 
 export const STATUS_VIEW_TYPE = 'tuneStudio.runtimeStatus';
 
@@ -95,7 +95,7 @@ export class StatusPanel implements vscode.Disposable {
       msg = { type: 'status', state, error: this.runtime.lastError, client };
     }
     this.lastSent = msg;
-    await this.panel.webview.postMessage(msg);
+    await postToPanel(this.panel, msg);
   }
 
   dispose(): void {

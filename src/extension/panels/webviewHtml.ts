@@ -59,3 +59,15 @@ export function renderPage(webview: vscode.Webview, extensionUri: vscode.Uri, na
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
+
+/**
+ * Posts a message to a panel's page. A panel the user closed while an answer
+ * was on its way is not an error (VS Code throws "Webview is disposed").
+ */
+export function postToPanel(panel: vscode.WebviewPanel, message: unknown): Promise<boolean> {
+  try {
+    return Promise.resolve(panel.webview.postMessage(message)).catch(() => false);
+  } catch {
+    return Promise.resolve(false);
+  }
+}

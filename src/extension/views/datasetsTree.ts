@@ -1,11 +1,14 @@
 // The Datasets view: dataset folders of the workspace, each with its samples.
 // A sample's icon sums up its prompt / lyrics / caption state (details in the
 // description and tooltip); duration in the description. Refreshed by the
-// runtime's change notifications and by caption progress, never polled.
+// runtime's change notifications, caption progress and a file watcher on
+// dataset files; never polled.
 import * as vscode from 'vscode';
 import {
+  AUDIO_EXTENSIONS,
   CaptionProgressNotification,
   ListDatasetsRequest,
+  MANIFEST_FILE,
   ListSamplesRequest,
   type DatasetSummary,
   type SampleSummary,
@@ -34,13 +37,19 @@ export class DatasetsTree extends RuntimeTree<DatasetsTreeNode> {
   constructor(runtime: Runtime) {
     super(runtime, ['datasets']);
     // Caption progress moves the "n/m" of a dataset: refresh at most a few times a second.
-    runtime.onNotification(CaptionProgressNotification.type, () => {
-      if (this.refreshTimer) return;
-      this.refreshTimer = setTimeout(() => {
-        this.refreshTimer = undefined;
-        this.refresh();
-      }, 250);
-    });
+    runtime.onNotification(CaptionProgressNotification.type, () => this.refreshSoon());
+    // Folders copied in, audio dropped into a dataset, prompts edited in the editor or by a
+    // script: the view follows the files (the runtime rescans on each request).
+    const watcher = vscode.workspace.createFileSystemWatcher(`**/{${MANIFEST_FILE},*_prompt.txt,*_lyrics.txt,${AUDIO_EXTENSIONS.map((e) => `*${e}`).join(',')}}`);
+    this.disposables.push(watcher, watcher.onDidCreate(() => this.refreshSoon()), watcher.onDidChange(() => this.refreshSoon()), watcher.onDidDelete(() => this.refreshSoon()));
+  }
+
+  private refreshSoon(): void {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.refresh();
+    }, 250);
   }
 
   protected async load(element?: DatasetsTreeNode): Promise<DatasetsTreeNode[]> {
