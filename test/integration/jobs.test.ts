@@ -14,6 +14,7 @@ import { startRuntime, type RuntimeHandle } from '../helpers/runtime';
 import { cli, cliJson } from '../helpers/cli';
 import { tmpDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
+import { eventFile, eventRecord, scalarEvent } from '../helpers/tfevents';
 
 interface Ws {
   dir: string;
@@ -192,6 +193,34 @@ test('SIGKILL of the runtime with a job running → the restarted runtime adopts
   assert.ok(count >= 30);
   const status = await rt2.request(RuntimeStatusRequest.type, undefined);
   assert.equal(status.scheduler?.holder, true);
+});
+
+test('SIGKILL of the runtime while TensorBoard files are read → the adopted job stores every scalar exactly once', async (t) => {
+  const ws = workspace(t);
+  // The job appends one event record every 20 ms (records made by our own encoder), then waits for "finish".
+  fs.mkdirSync(path.join(ws.dir, 'chunks'));
+  fs.writeFileSync(path.join(ws.dir, 'chunks', '000'), eventFile([]));
+  for (let s = 0; s < 60; s++) fs.writeFileSync(path.join(ws.dir, 'chunks', String(s + 1).padStart(3, '0')), eventRecord(scalarEvent(s, { loss: 100 - s })));
+  writeScript(
+    ws,
+    'tb.js',
+    `const fs = require('fs'); fs.mkdirSync('tb', { recursive: true });
+     const out = 'tb/events.out.tfevents.1700000000.host'; const files = fs.readdirSync('chunks').sort(); let i = 0;
+     const t = setInterval(() => { if (i < files.length) fs.appendFileSync(out, fs.readFileSync('chunks/' + files[i++]));
+       else if (fs.existsSync('finish')) clearInterval(t); }, 20);`,
+  );
+  const rt1 = await startRuntime({ storeDir: ws.store, workspaceFolders: [ws.dir], trusted: true });
+  const job = await submit(rt1, ws, { name: 'tensorboard', command: [node, 'tb.js'], parsers: [{ tfevents: 'tb' }] });
+  const running = await until(rt1, job.id, ['running']);
+  await waitFor(async () => ((await rt1.request(RunShowRequest.type, { run: running.run_id! })).summary.loss?.count ?? 0) >= 10, 'some scalars committed');
+  rt1.proc.kill('SIGKILL');
+  await new Promise((r) => rt1.proc.once('exit', r));
+  const rt2 = await runtime(t, ws);
+  fs.writeFileSync(path.join(ws.dir, 'finish'), '');
+  const j = await until(rt2, job.id, ['completed', 'failed']);
+  assert.equal(j.state, 'completed', j.reason ?? '');
+  const loss = (await rt2.request(RunShowRequest.type, { run: j.run_id! })).summary.loss;
+  assert.deepEqual([loss.count, loss.last_step, loss.min], [60, 59, 41], 'every scalar exactly once: nothing lost or read twice across the restart');
 });
 
 test('a recycled pid is not adopted: the job fails "runtime restarted; process gone" and its run is crashed', async (t) => {

@@ -432,6 +432,7 @@ export class TfeventsTailer {
   readonly stats: TfeventsStats = { files: 0, bytes: 0, records: 0, scalars: 0, skippedValues: 0, corrupt: 0 };
   private readonly opts: TfeventsTailerOptions;
   private readonly files = new Map<string, FileState>();
+  private delivered: Record<string, number> = {};
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private watcher: fs.FSWatcher | null = null;
@@ -443,6 +444,7 @@ export class TfeventsTailer {
     this.opts = opts;
     this.dir = path.resolve(opts.dir);
     this.source = opts.source ?? 'tfevents';
+    this.delivered = { ...(opts.offsets ?? {}) };
   }
 
   /**
@@ -455,6 +457,15 @@ export class TfeventsTailer {
     const run = this.queue.then(() => this.pollOnce());
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * offsets() as of the last poll that returned: everything before them has
+   * been handed out as events. A poll reads ahead while it runs; a caller that
+   * saves positions beside what it stored (a runtime that may crash) saves these.
+   */
+  deliveredOffsets(): Record<string, number> {
+    return { ...this.delivered };
   }
 
   /** Where each file has been read to (relative path → byte offset of the next record). */
@@ -527,6 +538,8 @@ export class TfeventsTailer {
         events.push({ type: 'malformed', line: rel, error: `cannot read event file: ${(e as Error).message}`, source: this.source });
       }
     }
+    // Synchronous with the return: the caller gets these events before anything else runs.
+    this.delivered = this.offsets();
     return events;
   }
 

@@ -20,6 +20,8 @@ type JobRow = Omit<Job, 'spec' | 'log_path' | 'progress' | 'queue_position'> & {
   pid_start: string | null;
   updated_at: string;
   log_offset: number;
+  /** JSON: per TensorBoard tailer, file → byte offset of the next record not yet stored. */
+  tailer_offsets: string | null;
   progress_current: number | null;
   progress_total: number | null;
   cancel_requested: string | null;
@@ -162,7 +164,7 @@ export class JobStore {
       .prepare(
         `UPDATE jobs SET state = 'queued', seq = ?, pid = NULL, pid_start = NULL, exit_code = NULL, signal = NULL, reason = NULL,
            error_summary = NULL, started_at = NULL, ended_at = NULL, cancel_requested = NULL, progress_current = NULL,
-           progress_total = NULL, status_text = NULL, log_offset = 0, updated_at = ? WHERE id = ?`,
+           progress_total = NULL, status_text = NULL, log_offset = 0, tailer_offsets = NULL, updated_at = ? WHERE id = ?`,
       )
       .run(seq, nowIso(), row.id);
     return this.get(row.id);

@@ -284,7 +284,7 @@ export class Scheduler {
     const dir = jobDir(this.o.storeDir, job.id);
     const since = job.started_at ? Date.parse(job.started_at) - 1000 : Date.now();
     // After a restart, TensorBoard files resume where the previous supervisor stopped reading.
-    const parsers = createParsers(spec.parsers as never, { cwd: spec.cwd, since, offsets: adopt ? readTailerOffsets(dir) ?? undefined : undefined });
+    const parsers = createParsers(spec.parsers as never, { cwd: spec.cwd, since, offsets: adopt && job.tailer_offsets ? (JSON.parse(job.tailer_offsets) as Array<Record<string, number>>) : undefined });
     const sup = new Supervisor({
       command: { argv: spec.command, cwd: spec.cwd, env: { ...(this.o.jobEnv?.() ?? trainerEnv(this.o.storeDir)), ...(spec.env ?? {}) }, stallTimeoutS: spec.stall_timeout_s, graceS: spec.grace_s },
       jobDir: dir,
@@ -298,15 +298,24 @@ export class Scheduler {
       adopt,
       log: (m) => this.o.log('warn', `job ${job.id}: ${m}`),
     });
-    // The log offset commits in the same transaction as the points read up to it: after a
-    // runtime crash the next supervisor resumes exactly there (nothing lost, nothing twice).
+    // The log offset and the TensorBoard read positions commit in the same transaction as the
+    // points read up to them: after a runtime crash the next supervisor resumes exactly there
+    // (nothing lost, nothing twice).
     let savedOffset = adopt?.offset ?? 0;
+    let savedTailers = adopt ? job.tailer_offsets : null;
     const saveOffset = this.o.db.prepare(`UPDATE jobs SET log_offset = ? WHERE id = ?`);
+    const saveTailers = this.o.db.prepare(`UPDATE jobs SET tailer_offsets = ? WHERE id = ?`);
     const unhook = this.o.tracker.onCommit(() => {
       const offset = sup.resumeOffset;
-      if (offset === savedOffset) return;
-      saveOffset.run(offset, job.id);
-      savedOffset = offset;
+      if (offset !== savedOffset) {
+        saveOffset.run(offset, job.id);
+        savedOffset = offset;
+      }
+      const tailers = parsers.tailers.length ? JSON.stringify(sup.tailerOffsets()) : null;
+      if (tailers !== savedTailers) {
+        saveTailers.run(tailers, job.id);
+        savedTailers = tailers;
+      }
     });
     let started: ReturnType<Supervisor['start']>;
     try {
@@ -348,7 +357,6 @@ export class Scheduler {
     for (const a of this.active.values()) {
       if (now - a.lastPersist < 2000) continue;
       a.lastPersist = now;
-      writeTailerOffsets(a.sup.jobDir, a.sup);
       this.writeProgress(a, true);
     }
   }
@@ -433,8 +441,8 @@ export class Scheduler {
     this.o.tracker.tryFlush();
     for (const a of this.active.values()) {
       a.unhook();
-      if (!this.o.tracker.lastFlushError) this.jobs.update(a.job.id, { log_offset: a.sup.resumeOffset });
-      writeTailerOffsets(a.sup.jobDir, a.sup);
+      const tailers = a.sup.tailerOffsets();
+      if (!this.o.tracker.lastFlushError) this.jobs.update(a.job.id, { log_offset: a.sup.resumeOffset, ...(tailers.length ? { tailer_offsets: JSON.stringify(tailers) } : {}) });
       a.sup.detach();
     }
     this.active.clear();
@@ -447,23 +455,5 @@ export class Scheduler {
   /** Number of jobs supervised by this process. */
   get running(): number {
     return this.active.size;
-  }
-}
-
-function readTailerOffsets(dir: string): Array<Record<string, number>> | null {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(dir, 'tfevents-offsets.json'), 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
-function writeTailerOffsets(dir: string, sup: Supervisor): void {
-  const tailers = sup.tailerOffsets();
-  if (!tailers.length) return;
-  try {
-    fs.writeFileSync(path.join(dir, 'tfevents-offsets.json'), JSON.stringify(tailers));
-  } catch {
-    /* best effort: without it, event files are read again from the job's start */
   }
 }

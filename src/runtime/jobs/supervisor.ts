@@ -136,9 +136,9 @@ export class Supervisor extends EventEmitter {
     return (this.o.command.graceS ?? 10) * 1000;
   }
 
-  /** Where each TensorBoard tailer has read to (saved for a later supervisor). */
+  /** Where each TensorBoard tailer has handed out events to (saved for a later supervisor). */
   tailerOffsets(): Array<Record<string, number>> {
-    return (this.o.tailers ?? []).map((t) => t.offsets());
+    return (this.o.tailers ?? []).map((t) => t.deliveredOffsets());
   }
 
   /** Where a later supervisor should resume reading: the end of the last complete line. */
@@ -163,7 +163,8 @@ export class Supervisor extends EventEmitter {
       /* polling alone */
     }
     this.timer = setInterval(() => this.tick(), this.o.pollMs ?? 200);
-    for (const t of this.o.tailers ?? []) t.start((events) => this.handleEvents(events), { intervalMs: 1000 });
+    // Each poll's events as one batch, like output chunks: a flush never splits them from their offsets.
+    for (const t of this.o.tailers ?? []) t.start((events) => this.o.tracker.batch(() => this.handleEvents(events)), { intervalMs: 1000 });
     this.tick();
     return { pid: this.pid!, startToken: this.startToken };
   }
@@ -417,7 +418,8 @@ export class Supervisor extends EventEmitter {
     this.watcher?.close();
     for (const t of this.o.tailers ?? []) {
       try {
-        this.handleEvents(await t.poll());
+        const events = await t.poll();
+        this.o.tracker.batch(() => this.handleEvents(events));
       } catch {
         /* reported as malformed events */
       }

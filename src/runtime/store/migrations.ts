@@ -257,6 +257,13 @@ export const MIGRATIONS: Migration[] = [
       backfillLod(db);
     },
   },
+  {
+    version: 5,
+    description: 'jobs: TensorBoard read positions committed with the metrics read up to them (exact resume after a runtime crash)',
+    up(db) {
+      db.exec(`ALTER TABLE jobs ADD COLUMN tailer_offsets TEXT`);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
