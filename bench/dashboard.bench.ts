@@ -1,19 +1,31 @@
 // Dashboard benchmark, measured in the browser (Debian's Chromium through
-// playwright-core) with performance marks, at 20 runs × 100k points per metric
-// (and at 10k, where a raw-points dashboard still loads, for a ratio):
-//   1. first paint: from navigation to every visible chart drawn with its data;
+// playwright-core) with performance marks:
+//   0. messages between runtime, host and webview per second while a
+//      dashboard of one run with 20 live metrics is open (4 flushes a second),
+//      counted at the host: runtime → host notifications, host → runtime
+//      requests, webview → host requests, host → webview posts. The runtime
+//      side is the real TrackingService on a real store (connection recorded),
+//      the host follows dashboardPanel.ts's rules, the page is the real bundle;
+//   1. first paint, at 20 runs × 100k points per metric (and at 10k): from
+//      navigation to every visible chart drawn with its data;
 //   2. live delay: from a metric's write (Tracker.log + flush, as the runtime
-//      does) to its point on screen.
-// The page is the real dashboard bundle (dist/webviews/dashboard.js) with a
-// small acquireVsCodeApi shim whose requests are answered by the real runtime
-// queries on a real store. "ours" answers at the resolution the page asks for
-// (about 2 × the chart's pixel width, min/max buckets); the baseline, in the
-// same process and page code, sends raw points (what a dashboard without
-// server-side downsampling does). Prints the ratios; figures go to
-// bench/results.json under "dashboard".
+//      does) to its point on screen, the points pushed as the runtime pushes
+//      them to a subscribed dashboard.
+// The page is the dashboard bundle built as it ships (minified) with the test
+// hooks on, and a small acquireVsCodeApi shim whose requests are answered by
+// the real runtime queries on a real store (replies cross as one JSON string,
+// as VS Code's postMessage serializes them). "ours" answers at the resolution
+// the page asks for (about 2 × the chart's pixel width, min/max buckets); the
+// baseline, in the same process and page code, sends raw points (what a
+// dashboard without server-side downsampling does). Prints the ratios;
+// figures go to bench/results.json under "dashboard".
 //
-//   npm run bench dashboard   (env BENCH_DASHBOARD_POINTS=2000 for a quick run, or a list
-//                              such as 100000,10000; BENCH_DASHBOARD_SCREENSHOT=file.png keeps pictures)
+//   npm run bench dashboard
+//   env: BENCH_DASHBOARD_POINTS=2000 (a quick run, or a list such as 100000,10000),
+//        BENCH_DASHBOARD_BASELINE=0 (skip the raw-points baseline: 15 s a load at 10k, a crash at 100k),
+//        BENCH_DASHBOARD_SRC=dir (build the page from another tree, e.g. `git archive` of the commit before),
+//        BENCH_DASHBOARD_SCREENSHOT=file.png, BENCH_DASHBOARD_TRACE=1 (request/answer times),
+//        BENCH_DASHBOARD_PROFILE=file.cpuprofile (the page's CPU profile up to first paint)
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -21,6 +33,13 @@ import type Database from 'better-sqlite3';
 import { openDatabase } from '../src/runtime/store/db';
 import { Queries } from '../src/runtime/tracking/queries';
 import { Tracker } from '../src/runtime/tracking/tracker';
+import { TrackingService } from '../src/runtime/tracking/service';
+import { ChangeNotifier, type RuntimeContext } from '../src/runtime/context';
+import { Logger, silentSink } from '../src/runtime/log';
+import { Store } from '../src/runtime/store/store';
+import type { AppendedMetric } from '../src/protocol/live';
+import type { HistoryParams, HistoryResult } from '../src/protocol/tracking';
+import { LivePublisher } from '../src/runtime/tracking/live';
 import type { DashboardRun, DashboardToHost, DashboardToWebview } from '../src/protocol/webview';
 import { median, ratio, saveResults, workDir } from './lib';
 
@@ -33,6 +52,12 @@ const FIRST_PAINT_LIMIT_MS = 300_000;
 const METRICS = ['train/loss', 'eval/loss', 'train/lr'];
 const FIRST_PAINT_REPS = Number(process.env.BENCH_DASHBOARD_REPS || 3);
 const LIVE_REPS = 15;
+/** The raw-points baseline (slow: about 15 s a load at 10k, a crash at 100k); BENCH_DASHBOARD_BASELINE=0 skips it. */
+const WITH_BASELINE = process.env.BENCH_DASHBOARD_BASELINE !== '0';
+/** Messages part: metrics of the live run, flushes a second, seconds written. */
+const LIVE_METRICS = 20;
+const LIVE_FLUSH_MS = 250;
+const LIVE_SECONDS = Number(process.env.BENCH_DASHBOARD_LIVE_SECONDS || 5);
 
 function buildStore(dir: string, POINTS: number): { db: Database.Database; tracker: Tracker; runIds: string[]; seconds: number } {
   const t0 = performance.now();
@@ -64,18 +89,43 @@ function buildStore(dir: string, POINTS: number): { db: Database.Database; track
   return { db, tracker, runIds, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Serves the page and the built webview files. */
-function serve(): Promise<{ url: string; close: () => void }> {
+/**
+ * The dashboard page as it ships: minified, as `npm run package` builds it, but
+ * with the test hooks the bench reads. BENCH_DASHBOARD_SRC: another source
+ * tree to build it from (e.g. `git archive` of the commit before a change,
+ * with a node_modules link), to measure the page before beside the page after.
+ */
+async function buildPage(): Promise<string> {
+  const esbuild = await import('esbuild');
+  const src = process.env.BENCH_DASHBOARD_SRC ? path.resolve(process.env.BENCH_DASHBOARD_SRC) : ROOT;
+  const out = path.join(workDir('dashboard-page'));
+  await esbuild.build({
+    absWorkingDir: src,
+    entryPoints: { dashboard: 'src/webviews/dashboard/main.ts' },
+    outdir: out,
+    bundle: true,
+    minify: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    logLevel: 'warning',
+    define: { TUNESTUDIO_VERSION: '"bench"', TUNESTUDIO_TEST_HOOKS: 'true' },
+  });
+  return out;
+}
+
+/** Serves the page (the bench's build of the dashboard bundle) and the other built webview files (dist/webviews). */
+function serve(pageDir: string): Promise<{ url: string; close: () => void }> {
   const dist = path.join(ROOT, 'dist', 'webviews');
   const page = `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
-<link rel="stylesheet" href="/codicons/codicon.css"><link rel="stylesheet" href="/webview.css"><link rel="stylesheet" href="/theme.css">
+<link rel="stylesheet" href="/codicons/codicon.css" id="vscode-codicon-stylesheet"><link rel="stylesheet" href="/webview.css"><link rel="stylesheet" href="/theme.css">
 <title>bench</title></head><body class="vscode-dark"><div id="app" role="main"></div>
 <script src="/shim.js"></script><script src="/dashboard.js"></script></body></html>`;
   // acquireVsCodeApi over playwright's exposed function: every message goes to node, whose answer comes back as a message.
   const shim = `window.acquireVsCodeApi = () => {
   let st;
   return {
-    postMessage: (m) => { window.__tsHost(m).then((replies) => { for (const r of replies || []) window.dispatchEvent(new MessageEvent('message', { data: r })); }); },
+    postMessage: (m) => { window.__tsHost(m).then((replies) => { for (const r of typeof replies === 'string' ? JSON.parse(replies) : replies || []) window.dispatchEvent(new MessageEvent('message', { data: r })); }); },
     getState: () => st, setState: (s) => { st = s; },
   };
 };`;
@@ -93,8 +143,9 @@ function serve(): Promise<{ url: string; close: () => void }> {
     if (u.pathname === '/') return send('text/html', page);
     if (u.pathname === '/shim.js') return send('text/javascript', shim);
     if (u.pathname === '/theme.css') return send('text/css', theme);
-    const file = path.join(dist, path.normalize(u.pathname).replace(/^([/\\])+/, ''));
-    if (!file.startsWith(dist) || !fs.existsSync(file)) {
+    const rel = path.normalize(u.pathname).replace(/^([/\\])+/, '');
+    const file = [path.join(pageDir, rel), path.join(dist, rel)].find((f) => (f.startsWith(pageDir) || f.startsWith(dist)) && fs.existsSync(f));
+    if (!file) {
       res.writeHead(404);
       return res.end();
     }
@@ -132,11 +183,24 @@ async function measure(
     try {
       // tsx compiles the functions given to page.evaluate with esbuild's keepNames helper.
       await page.addInitScript('window.__name = (f) => f');
+      // BENCH_DASHBOARD_TRACE=1: when the page's requests go out and their answers come back, and when the bundle ran.
+      if (process.env.BENCH_DASHBOARD_TRACE)
+        await page.addInitScript(`window.__trace = [];
+          const t = (what) => window.__trace.push(what + ' ' + Math.round(performance.now()));
+          window.addEventListener('message', (e) => e.data && e.data.type === 'response' && t('answer#' + e.data.id));
+          document.addEventListener('DOMContentLoaded', () => t('dom'));
+          const orig = window.acquireVsCodeApi;
+          Object.defineProperty(window, 'acquireVsCodeApi', { configurable: true, set(f) { this._a = f; }, get() { const f = this._a; return () => { t('script'); const api = f(); const p = api.postMessage; api.postMessage = (m) => { if (m.type === 'request') t('request#' + m.id + '(' + (m.params.metrics || []).length + ' metrics, ' + m.params.maxPoints + ' pts)'); p(m); }; return api; }; } });`);
       let sent = 0;
-      await page.exposeFunction('__tsHost', (m: DashboardToHost): DashboardToWebview[] => {
-        if (m.type === 'ready') return [{ type: 'init', runs }, { type: 'alerts', alerts: [] }];
-        if (m.type !== 'history') return [];
+      // Replies go back as one JSON string, as VS Code's postMessage serializes them (playwright's own
+      // serialization of large nested arrays is several times slower than the page's work).
+      await page.exposeFunction('__tsHost', (m: DashboardToHost | { type: 'history'; reqId: number; params: HistoryParams }): DashboardToWebview[] | string => {
+        // As the host does: the runs and their metric names were fetched while the page loaded.
+        if (m.type === 'ready') return [{ type: 'init', runs, metrics: q.metricNames(runs.map((r) => r.id)) }, { type: 'alerts', alerts: [] }];
+        // 'history' with reqId: the page before the typed IPC (BENCH_DASHBOARD_DIST).
+        if (m.type !== 'request' && m.type !== 'history') return [];
         const p = m.params;
+        const tAnswer = performance.now();
         const ids = p.runIds.map((r) => q.resolveRun(r).id);
         const names = q.metricNames(ids);
         const wanted = p.metrics ?? names;
@@ -144,13 +208,25 @@ async function measure(
         const maxPoints = mode === 'baseline' ? Number.MAX_SAFE_INTEGER : p.maxPoints;
         const series = ids.flatMap((id) => wanted.map((mm) => q.history(id, mm, { from: p.from, to: p.to, maxPoints }))).filter((s) => s.total > 0);
         sent += series.reduce((n, s) => n + s.steps.length, 0);
-        return [{ type: 'history', reqId: m.reqId, result: { series, metrics: names } }];
+        if (process.env.BENCH_DASHBOARD_TRACE) console.log(`  answered request#${'id' in m ? m.id : m.reqId} in ${Math.round(performance.now() - tAnswer)} ms (${JSON.stringify(series).length} bytes)`);
+        const result = { series, metrics: names };
+        return JSON.stringify([m.type === 'history' ? { type: 'history', reqId: m.reqId, result } : { type: 'response', id: (m as { id: number }).id, result }]);
       });
+      // What the runtime pushes after the flush (TrackingService → LivePublisher), for a dashboard subscribed to the live run.
+      const publisher = new LivePublisher((id) => Object.fromEntries(Object.entries(q.showRun(id).summary).map(([m, s]) => [m, s.last_step])));
+      publisher.subscribe('bench', [live]);
       await page.exposeFunction('__tsWrite', (step: number) => {
         store.tracker.log(live, { 'train/loss': 0.3 + Math.random() * 0.01, 'train/lr': 1e-4 }, step);
         const info = store.tracker.flush();
-        return info?.appended ?? [];
+        return info ? publisher.fromFlush(info) : [];
       });
+      // BENCH_DASHBOARD_PROFILE=file.cpuprofile: the page's CPU profile up to the first paint (first rep), for DevTools.
+      const cdp = process.env.BENCH_DASHBOARD_PROFILE && rep === 0 ? await page.context().newCDPSession(page) : undefined;
+      if (cdp) {
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+        await cdp.send('Profiler.start');
+      }
       await page.goto(url);
       const fp = await Promise.race([
         page.evaluate(
@@ -164,6 +240,8 @@ async function measure(
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no first paint within ${FIRST_PAINT_LIMIT_MS / 1000} s`)), FIRST_PAINT_LIMIT_MS)),
       ]);
       result.firstPaintMs.push(fp);
+      if (cdp) fs.writeFileSync(process.env.BENCH_DASHBOARD_PROFILE!.replace(/\.cpuprofile$/, `-${points}-${mode}.cpuprofile`), JSON.stringify((await cdp.send('Profiler.stop')).profile));
+      if (process.env.BENCH_DASHBOARD_TRACE) console.log(`  ${mode} ${points} rep ${rep}: first paint ${Math.round(fp)} ms;`, await page.evaluate(() => (window as unknown as { __trace: string[] }).__trace.join(' · ')));
       result.pointsSent = sent;
       if (rep === 0 && process.env.BENCH_DASHBOARD_SCREENSHOT) {
         await page.screenshot({ path: process.env.BENCH_DASHBOARD_SCREENSHOT.replace(/\.png$/, `-${points}-${mode}.png`) });
@@ -174,7 +252,7 @@ async function measure(
         const step = ++liveStep;
         const ms = await page.evaluate(
           async ({ step, runId }) => {
-            const w = window as unknown as { __tsWrite(s: number): Promise<Array<{ runId: string; metric: string; lastStep: number }>> };
+            const w = window as unknown as { __tsWrite(s: number): Promise<unknown[]> };
             const drawn = new Promise<void>((resolve) => {
               const on = (e: Event) => {
                 const d = (e as CustomEvent<{ metric: string; lastSteps: Record<string, number> }>).detail;
@@ -208,14 +286,201 @@ async function measure(
   return result;
 }
 
+/**
+ * Messages between runtime, host and webview while a dashboard of one run with
+ * LIVE_METRICS live metrics is open, counted at the host. The runtime side is
+ * the real TrackingService (its Tracker, its ChangeNotifier) on a real store,
+ * with the connection replaced by a recorder; the host side follows the rules
+ * of src/extension/panels/dashboardPanel.ts (which needs VS Code to run); the
+ * page is the real dashboard bundle.
+ */
+class BenchHost {
+  readonly counts = { runtimeToHost: 0, webviewToHost: 0, hostToWebview: 0, hostToRuntime: 0 };
+  readonly byType: Record<string, number> = {};
+  private runsTimer: NodeJS.Timeout | undefined;
+  constructor(
+    private readonly page: import('playwright-core').Page,
+    private readonly handlers: Map<string, (p: unknown) => unknown>,
+    private readonly runIds: string[],
+  ) {}
+
+  reset(): void {
+    for (const k of Object.keys(this.counts) as Array<keyof BenchHost['counts']>) this.counts[k] = 0;
+    for (const k of Object.keys(this.byType)) delete this.byType[k];
+  }
+
+  private count(dir: keyof BenchHost['counts'], type: string): void {
+    this.counts[dir]++;
+    this.byType[`${dir}:${type}`] = (this.byType[`${dir}:${type}`] ?? 0) + 1;
+  }
+
+  private async request<R>(method: string, params: unknown): Promise<R> {
+    this.count('hostToRuntime', method);
+    return (await this.handlers.get(method)!(params)) as R;
+  }
+
+  post(m: DashboardToWebview): void {
+    this.count('hostToWebview', m.type);
+    void this.page.evaluate((d) => window.dispatchEvent(new MessageEvent('message', { data: d })), m).catch(() => {});
+  }
+
+  private async runs(): Promise<DashboardRun[]> {
+    const list = await this.request<DashboardRun[]>('tunestudio/runs/list', {});
+    return list.filter((r) => this.runIds.includes(r.id)).map((r) => ({ id: r.id, name: r.name, project: r.project, status: r.status, reason: r.reason, created_at: r.created_at, ended_at: r.ended_at }));
+  }
+
+  /** As the panel does when it is created: the runtime pushes this dashboard's runs' points. */
+  async subscribe(): Promise<void> {
+    await this.request('tunestudio/metrics/subscribe', { key: 'bench', runIds: this.runIds });
+  }
+
+  async fromWebview(m: DashboardToHost | { type: 'history'; reqId: number; params: HistoryParams }): Promise<void> {
+    this.count('webviewToHost', m.type);
+    if (m.type === 'history') {
+      // The page before the typed IPC (BENCH_DASHBOARD_SRC).
+      const result = await this.request<HistoryResult>('tunestudio/runs/history', m.params);
+      this.post({ type: 'history', reqId: m.reqId, result } as unknown as DashboardToWebview);
+      return;
+    }
+    if (m.type === 'ready') {
+      const runs = await this.runs();
+      const names = await this.request<HistoryResult>('tunestudio/runs/history', { runIds: this.runIds, metrics: [], maxPoints: 4 });
+      this.post({ type: 'init', runs, metrics: names.metrics });
+      for (const run of this.runIds) await this.request('tunestudio/alerts/list', { run, limit: 200 });
+      this.post({ type: 'alerts', alerts: [] });
+    } else if (m.type === 'request') {
+      const result = await this.request<HistoryResult>('tunestudio/runs/history', m.params);
+      this.post({ type: 'response', id: m.id, result });
+    }
+  }
+
+  fromRuntime(method: string, p: unknown): void {
+    this.count('runtimeToHost', method);
+    if (method === 'tunestudio/metricsAppended') {
+      const mine = (p as { appended: AppendedMetric[] }).appended.filter((a) => this.runIds.includes(a.runId));
+      if (mine.length) this.post({ type: 'appended', appended: mine });
+    } else if (method === 'tunestudio/dataChanged') {
+      const d = p as { kinds: string[]; runIds?: string[] };
+      if (d.kinds.includes('runs') && (!d.runIds || d.runIds.some((id) => this.runIds.includes(id))) && !this.runsTimer) {
+        this.runsTimer = setTimeout(() => {
+          this.runsTimer = undefined;
+          void this.runs().then((runs) => this.post({ type: 'runs', runs }));
+        }, 500);
+      }
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this.runsTimer);
+  }
+}
+
+async function measureMessages(browser: import('playwright-core').Browser, url: string): Promise<Record<string, unknown>> {
+  const store = new Store(workDir('dashboard-live'));
+  const handlers = new Map<string, (p: unknown) => unknown>();
+  let host: BenchHost | undefined;
+  const connection = {
+    onRequest: (type: { method: string }, fn: (p: unknown) => unknown) => handlers.set(type.method, fn),
+    sendNotification: (type: { method: string }, p: unknown) => host?.fromRuntime(type.method, p),
+  };
+  const notifier = new ChangeNotifier((p) => host?.fromRuntime('tunestudio/dataChanged', p));
+  const shutdown: Array<() => void> = [];
+  const ctx = {
+    connection,
+    store,
+    log: new Logger(silentSink, 'error'),
+    notifyChanged: (p: Parameters<ChangeNotifier['notify']>[0]) => notifier.notify(p),
+    onShutdown: (fn: () => void) => shutdown.push(fn),
+  } as unknown as RuntimeContext;
+  const svc = new TrackingService(ctx);
+  svc.register();
+  const tracker = svc.tracker;
+  const run = tracker.createRun({ project: 'bench', name: 'live-20' });
+  const names = Array.from({ length: LIVE_METRICS }, (_, i) => `train/m${String(i).padStart(2, '0')}`);
+  let step = 0;
+  const write = () => {
+    step++;
+    tracker.log(run.id, Object.fromEntries(names.map((n, i) => [n, Math.sin(step / 50 + i) + i])), step);
+  };
+  for (let i = 0; i < 200; i++) write();
+  tracker.flush();
+  // Tall enough that all charts are on screen (and so all live).
+  const page = await browser.newPage({ viewport: { width: 1400, height: 4000 } });
+  try {
+    await page.addInitScript(`window.__name = (f) => f; window.__drawn = {};
+      window.addEventListener('tunestudio:drawn', (e) => { window.__drawn[e.detail.metric] = e.detail.lastSteps; });`);
+    host = new BenchHost(page, handlers, [run.id]);
+    const h = host;
+    await h.subscribe();
+    await page.exposeFunction('__tsHost', (m: Parameters<BenchHost['fromWebview']>[0]) => {
+      void h.fromWebview(m);
+      return [];
+    });
+    await page.goto(url);
+    await page.waitForFunction(() => performance.getEntriesByName('tunestudio:first-paint').length > 0, undefined, { timeout: 120_000 });
+    const settled = (last: number) =>
+      page.waitForFunction(
+        ({ last, n }) => {
+          const d = (window as unknown as { __drawn: Record<string, Record<string, number>> }).__drawn;
+          const v = Object.values(d);
+          return v.length >= n && v.every((ls) => Object.values(ls).every((s) => s >= last));
+        },
+        { last, n: LIVE_METRICS },
+        { timeout: 60_000, polling: 50 },
+      );
+    await settled(step);
+    host.reset();
+    const flushes = Math.round((LIVE_SECONDS * 1000) / LIVE_FLUSH_MS);
+    const t0 = performance.now();
+    for (let i = 0; i < flushes; i++) {
+      write();
+      tracker.flush();
+      await new Promise((r) => setTimeout(r, LIVE_FLUSH_MS));
+    }
+    await settled(step);
+    // Let the host's debounced re-list (500 ms) land inside the count.
+    await new Promise((r) => setTimeout(r, 600));
+    const seconds = (performance.now() - t0) / 1000;
+    const c = host.counts;
+    const total = c.runtimeToHost + c.webviewToHost + c.hostToWebview + c.hostToRuntime;
+    const perS = (n: number) => Math.round((n / seconds) * 10) / 10;
+    return {
+      live_metrics: LIVE_METRICS,
+      flushes_per_s: 1000 / LIVE_FLUSH_MS,
+      seconds: Math.round(seconds * 10) / 10,
+      per_s: { total: perS(total), runtime_to_host: perS(c.runtimeToHost), host_to_runtime: perS(c.hostToRuntime), webview_to_host: perS(c.webviewToHost), host_to_webview: perS(c.hostToWebview) },
+      by_type: { ...host.byType },
+    };
+  } finally {
+    host?.dispose();
+    await page.close().catch(() => {});
+    for (const fn of shutdown) fn();
+    store.close();
+  }
+}
+
 async function main(): Promise<void> {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'webviews', 'dashboard.js'))) throw new Error('dist/webviews/dashboard.js is missing: run `node scripts/build.mjs` first.');
   const { chromium } = await import('playwright-core');
-  const srv = await serve();
+  const pageDir = await buildPage();
+  const srv = await serve(pageDir);
+  console.log(`page: ${path.join(pageDir, 'dashboard.js')} (${Math.round(fs.statSync(path.join(pageDir, 'dashboard.js')).size / 1024)} KiB, minified)`);
   const rows: Array<Record<string, string | number>> = [];
   const saved: Record<string, unknown> = { runs: RUNS, metrics: METRICS, viewport: '1400x900', first_paint_limit_s: FIRST_PAINT_LIMIT_MS / 1000 };
   const r1 = (x: number) => Math.round(x * 10) / 10;
   try {
+    {
+      const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+      try {
+        const m = await measureMessages(browser, srv.url);
+        const ps = m.per_s as Record<string, number>;
+        console.log(`messages for ${LIVE_METRICS} live metrics at ${1000 / LIVE_FLUSH_MS} flushes/s: ${ps.total}/s`, m);
+        rows.push({ points_per_metric: '-', measure: `messages/s, ${LIVE_METRICS} live metrics`, ours: ps.total, baseline_raw_points: '—', ratio: '—' });
+        saved.live_messages = m;
+      } finally {
+        await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 15_000).unref())]);
+      }
+    }
     for (const points of SCALES) {
       const store = buildStore(workDir('dashboard'), points);
       console.log(`store: ${RUNS} runs × ${points} points × ${METRICS.length} metrics (eval every 10 steps) built in ${store.seconds.toFixed(1)} s`);
@@ -223,7 +488,7 @@ async function main(): Promise<void> {
       const runs: DashboardRun[] = q.listRuns({ project: 'bench' }).map((r) => ({ id: r.id, name: r.name, project: r.project, status: r.status, reason: r.reason, created_at: r.created_at, ended_at: r.ended_at }));
       // A fresh browser per mode: a crashed baseline renderer must not take our figures with it.
       const res: Record<string, ModeResult> = {};
-      for (const mode of ['ours', 'baseline'] as const) {
+      for (const mode of WITH_BASELINE ? (['ours', 'baseline'] as const) : (['ours'] as const)) {
         const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
         try {
           res[mode] = await measure(browser, srv.url, store, q, runs, mode, points);
@@ -235,7 +500,7 @@ async function main(): Promise<void> {
       store.tracker.close();
       store.db.close();
       const o = res.ours;
-      const b = res.baseline;
+      const b = res.baseline ?? { firstPaintMs: [], liveMs: [], pointsSent: 0, failed: 'skipped (BENCH_DASHBOARD_BASELINE=0)' };
       const fpO = o.firstPaintMs.length ? median(o.firstPaintMs) : NaN;
       const fpB = b.firstPaintMs.length ? median(b.firstPaintMs) : NaN;
       const lvO = o.liveMs.length ? median(o.liveMs) : NaN;
@@ -259,7 +524,9 @@ async function main(): Promise<void> {
     srv.close();
   }
   console.table(rows);
-  saveResults('dashboard', saved);
+  // A page built from another tree (the commit before a change) is saved beside, not over, the figures of this tree.
+  if (process.env.BENCH_DASHBOARD_SRC) saved.page_source = process.env.BENCH_DASHBOARD_SRC;
+  saveResults(process.env.BENCH_DASHBOARD_SRC ? 'dashboard_page_before' : 'dashboard', saved);
 }
 
 main().then(

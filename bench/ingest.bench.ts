@@ -109,6 +109,7 @@ function throughParsers(data: Buffer, specs: ParserSpec[]): { pieces: number; ev
   };
   for (let i = 0; i < data.length; i += 65536) take(s.push(data.subarray(i, i + 65536)));
   take(s.flush());
+  events += ingest.flush().length; // what parsers hold at the end (a Lightning step's last draw)
   return { pieces, events };
 }
 

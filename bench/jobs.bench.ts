@@ -1,13 +1,14 @@
 // Supervision overhead per job (issue 4), beside running the same command
-// bare in the same process: the time from start to a settled outcome for a
+// bare in the same process (through JobRunner, the path scheduled jobs and
+// `tunestudio run` share): the time from start to a settled outcome for a
 // trivial command, and for a command printing 100,000 metric lines that the
 // supervisor tails, parses and stores.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createParsers } from '../src/runtime/ingest/spec';
+import { JobRunner, createJobRun } from '../src/runtime/jobs/jobRunner';
 import { launcherPath } from '../src/runtime/jobs/paths';
-import { Supervisor } from '../src/runtime/jobs/supervisor';
 import { openDatabase } from '../src/runtime/store/db';
 import { Tracker } from '../src/runtime/tracking/tracker';
 import { median, ratio, saveResults, workDir } from './lib';
@@ -20,22 +21,22 @@ function bare(argv: string[]): Promise<void> {
 }
 
 async function supervised(dir: string, tracker: Tracker, argv: string[], i: number): Promise<void> {
-  const run = tracker.createRun({ project: 'bench' });
-  const parsers = createParsers(undefined, { cwd: dir });
-  const sup = new Supervisor({
-    command: { argv, cwd: dir },
-    jobDir: path.join(dir, 'jobs', String(i)),
-    runId: run.id,
+  // The same path as a scheduled job and `tunestudio run`: JobRunner (run, supervisor, commit hook, settle).
+  const run = createJobRun(tracker, { project: 'bench' });
+  const runner = new JobRunner({
     tracker,
-    parsers: parsers.lines,
+    runId: run.id,
+    jobDir: path.join(dir, 'jobs', String(i)),
+    command: { argv, cwd: dir },
+    parsers: createParsers(undefined, { cwd: dir }),
     launcher: launcherPath(),
+    saveOffsets: () => undefined,
     resourceIntervalMs: 0,
     pollMs: 50,
   });
-  sup.start();
-  const o = await sup.done;
+  runner.start();
+  const o = await runner.settled;
   if (o.state !== 'completed') throw new Error(`job ${o.state}: ${o.reason}`);
-  tracker.finishRun(run.id, 'finished');
 }
 
 async function measure(n: number, fn: (i: number) => Promise<void>): Promise<number[]> {

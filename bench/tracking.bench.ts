@@ -42,7 +42,6 @@ function ingest(): Record<string, unknown> {
 
   // The SDK, in this process (direct mode: batches, summaries, watchers).
   process.env.TUNESTUDIO_DIR = path.join(dir, 'sdk');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { init } = require(path.join(ROOT, 'dist', 'sdk.js')) as typeof import('../src/sdk');
   const sdkMs = median(
     timeToRun(3, () => {
@@ -188,11 +187,56 @@ async function queries(): Promise<Record<string, unknown>> {
   return res;
 }
 
+/**
+ * 3. Progress frames (issue 13): a tqdm bar redraws many times a second. Ours:
+ * Tracker.heartbeat per frame, written with the next batched flush. Baseline:
+ * what the writer did before, one UPDATE of the run (its own transaction) per frame.
+ */
+function progress(): Record<string, unknown> {
+  const dir = workDir('tracking-progress');
+  const frames = 20_000;
+  const pointsEvery = 10;
+  const baseDb = openDatabase(path.join(dir, 'base'));
+  const base = new Tracker(baseDb);
+  const baseRun = base.createRun({ project: 'bench' });
+  const perFrame = baseDb.prepare(`UPDATE runs SET heartbeat_at = ?, progress_current = ?, progress_total = ?, updated_at = ? WHERE id = ?`);
+  const [baseMs] = timeToRun(1, () => {
+    for (let i = 0; i < frames; i++) {
+      perFrame.run(Date.now() / 1000, i, frames, new Date().toISOString(), baseRun.id);
+      if (i % pointsEvery === 0) base.log(baseRun.id, { loss: 1 / (i + 1) }, i / pointsEvery);
+    }
+    base.flush();
+  });
+  base.close();
+  baseDb.close();
+  const oursDb = openDatabase(path.join(dir, 'ours'));
+  const ours = new Tracker(oursDb);
+  const run = ours.createRun({ project: 'bench' });
+  const [oursMs] = timeToRun(1, () => {
+    for (let i = 0; i < frames; i++) {
+      ours.heartbeat(run.id, { current: i, total: frames });
+      if (i % pointsEvery === 0) ours.log(run.id, { loss: 1 / (i + 1) }, i / pointsEvery);
+    }
+    ours.flush();
+  });
+  ours.close();
+  oursDb.close();
+  const res = { frames, points: frames / pointsEvery, ours_ms: Math.round(oursMs), per_frame_update_ms: Math.round(baseMs), ratio: ratio(baseMs, oursMs) };
+  console.log(`progress: ${frames} frames + ${frames / pointsEvery} points: ours ${res.ours_ms} ms, one UPDATE per frame ${res.per_frame_update_ms} ms (${res.ratio}×)`);
+  return res;
+}
+
 async function main(): Promise<void> {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'sdk.js'))) throw new Error('run npm run build first');
+  // TUNESTUDIO_BENCH_ONLY=progress runs only that part (the others take minutes).
+  if (process.env.TUNESTUDIO_BENCH_ONLY === 'progress') {
+    console.log(JSON.stringify(progress()));
+    return;
+  }
   const i = ingest();
   const q = await queries();
-  saveResults('tracking', { ingest: i, queries: q, scale });
+  const p = progress();
+  saveResults('tracking', { ingest: i, queries: q, progress: p, scale });
 }
 
 void main().catch((e) => {

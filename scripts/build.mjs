@@ -1,6 +1,8 @@
 // Builds every bundle with esbuild: extension (node, cjs, vscode external),
 // runtime, cli, sdk, job entry points (node; native modules external), one
-// browser bundle per webview, and the in-extension-host test suite.
+// browser bundle per webview, and — in development builds, not --production —
+// the in-extension-host test suite (out/test/suite.js). A listed entry point
+// that does not exist is an error, not a bundle silently left out.
 // Usage: node scripts/build.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
@@ -35,16 +37,13 @@ const common = {
   sourcemap: production ? false : 'linked',
   minify: production,
   logLevel: 'warning',
-  define: { TUNESTUDIO_VERSION: JSON.stringify(pkg.version) },
+  // Test hooks in the webviews (window.__tuneStudio, ChartView.info): off in the packaged build unless the test build asks.
+  define: { TUNESTUDIO_VERSION: JSON.stringify(pkg.version), TUNESTUDIO_TEST_HOOKS: JSON.stringify(!production || process.env.TUNESTUDIO_TEST_HOOKS === '1') },
   absWorkingDir: root,
 };
 
 // 'module' first: some packages (jsonc-parser) ship a UMD main that esbuild cannot follow.
 const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: NODE_EXTERNALS, mainFields: ['module', 'main'] };
-
-function exists(p) {
-  return fs.existsSync(path.join(root, p));
-}
 
 const nodeEntries = [
   ['src/extension/extension.ts', 'dist/extension.js'],
@@ -53,9 +52,18 @@ const nodeEntries = [
   ['src/cli/main.ts', 'dist/cli.js'],
   ['src/sdk/index.ts', 'dist/sdk.js'],
   ['src/runtime/training/job.ts', 'dist/trainer.js'],
-  ['src/runtime/captioning/job.ts', 'dist/captioner.js'],
-  ['test/exthost/suite.ts', 'out/test/suite.js'],
-].filter(([src]) => exists(src));
+  // Test code never ships: the packaged (production) build leaves the suite out.
+  ...(production ? [] : [['test/exthost/suite.ts', 'out/test/suite.js']]),
+];
+
+const missingEntries = nodeEntries.filter(([src]) => !fs.existsSync(path.join(root, src)));
+if (missingEntries.length) {
+  console.error(
+    `build: ${missingEntries.map(([src, out]) => `${src} (for ${out})`).join(', ')} ${missingEntries.length === 1 ? 'does' : 'do'} not exist. ` +
+      'Restore the file, or remove its line from nodeEntries in scripts/build.mjs (and whatever loads the bundle).',
+  );
+  process.exit(1);
+}
 
 const webviewDir = path.join(root, 'src/webviews');
 const webviews = fs

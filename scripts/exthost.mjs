@@ -14,7 +14,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
-import { ROOT, killStrays, launchChromium, requireCodeServer, startVscodeServer } from './codeServer.mjs';
+import { launchChromium } from './lib/chromium.mjs';
+import { requireCodeServer } from './lib/codeServerInstall.mjs';
+import { ROOT } from './lib/paths.mjs';
+import { killStrays } from './lib/processes.mjs';
+import { startVscodeServer } from './lib/startVscodeServer.mjs';
 
 export const DEFAULT_SUITE = path.join(ROOT, 'out', 'test', 'suite.js');
 export const EXIT_HARNESS = 2;
@@ -147,7 +151,7 @@ export async function runExtensionTests({ suite, extension, timeoutS = 600, verb
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  // Ctrl-C: exit, and the exit hook of codeServer.mjs stops the server's process group.
+  // Ctrl-C: exit, and the exit hook of lib/processes.mjs stops the server's process group.
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
   let code;
   try {

@@ -13,7 +13,11 @@
 //   --rebuild   build and package even when the .vsix looks up to date
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CACHE_DIR, ROOT, folderUrl, freePort, installVsix, portInUse, startCodeServer } from './codeServer.mjs';
+import { CACHE_DIR, ROOT } from './lib/paths.mjs';
+import { freePort, portInUse } from './lib/ports.mjs';
+import { STUDIO } from './lib/stages.mjs';
+import { folderUrl, startCodeServer } from './lib/startCodeServer.mjs';
+import { installVsix } from './lib/userSettings.mjs';
 import { VSIX, packageExtension } from './package.mjs';
 import { setup } from './setup.mjs';
 
@@ -93,7 +97,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
   console.log('studio: checking setup');
-  setup();
+  setup({ stages: [STUDIO] });
 
   if (opts.rebuild || !vsixUpToDate()) {
     console.log('studio: building and packaging the extension');

@@ -1,5 +1,8 @@
 // Human output for the CLI: tables that fit 100 columns (long names are
-// shortened with an ellipsis), numbers and durations in a readable form.
+// shortened with an ellipsis), numbers and durations in the protocol's one
+// readable form (src/protocol/format.ts, shared with the editor's views).
+import { fmtDuration, fmtNum, type JsonNumberLike } from '../protocol/format';
+
 export const MAX_WIDTH = 100;
 
 export function shorten(s: string, width: number): string {
@@ -42,15 +45,9 @@ export function table(columns: Column[], rows: string[][], maxWidth = MAX_WIDTH)
   return [fmt(columns.map((c) => c.title)), ...rows.map(fmt)].join('\n');
 }
 
-export function num(v: number | string | null | undefined): string {
-  if (v === null || v === undefined) return '–';
-  if (typeof v === 'string') return v;
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity';
-  if (Number.isInteger(v) && Math.abs(v) < 1e9) return String(v);
-  const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(3);
-  return String(Number(v.toPrecision(5)));
+/** A value in a table cell: the protocol's one number format, '–' for none. */
+export function num(v: JsonNumberLike): string {
+  return fmtNum(v, '–');
 }
 
 export function when(iso: string | null): string {
@@ -60,13 +57,9 @@ export function when(iso: string | null): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
+/** A duration in a table cell: the protocol's one duration format, '–' for none. */
 export function duration(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds)) return '–';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  const h = Math.floor(s / 3600);
-  return `${h}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return fmtDuration(seconds) || '–';
 }
 
 export function durationOf(created: string, ended: string | null, status: string): number | null {

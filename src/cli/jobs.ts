@@ -1,15 +1,12 @@
-// Job commands of the `tunestudio` CLI: submit, jobs, cancel, logs, serve.
+// Job commands of the `tunestudio` CLI: submit, jobs, cancel, logs, serve —
+// a thin face over JobsService (the same rules as the runtime's requests).
 // They work on the store's persistent queue; the scheduler (VS Code's runtime
 // or `tunestudio serve`) starts the jobs.
 import { Command, Option } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { JOB_STATES, type JobState } from '../protocol/jobs';
-import { parseJsonWithNonFinite } from '../protocol/lines';
-import { JobStore } from '../runtime/jobs/jobStore';
-import { builtinArgv, launcherPath } from '../runtime/jobs/paths';
-import { readLease, Scheduler } from '../runtime/jobs/scheduler';
-import { JobSpecError, resolveJobSpec } from '../runtime/jobs/spec';
+import { JobsService, JobSpecError } from '../runtime/jobs/jobsService';
 import { Tracker } from '../runtime/tracking/tracker';
 import { duration, num, table, when } from './format';
 import { CliError, type CliContext } from './context';
@@ -22,7 +19,8 @@ function jsonOut(v: unknown): void {
 
 
 export function registerJobCommands(program: Command, ctx: CliContext): void {
-  const store = () => new JobStore(ctx.database(), ctx.storeDir);
+  /** The CLI is its user's own hand: always trusted; inline commands resolve against the current folder. */
+  const service = () => new JobsService({ db: ctx.database(), storeDir: ctx.storeDir, trusted: () => true, baseDir: () => process.cwd() });
 
   ctx
     .command(program, 'submit', 'queue a job: a command (after --) or a *.tunejob.json file; prints the job id')
@@ -38,18 +36,6 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .action((args: string[], o: { name?: string; project?: string; priority?: string; watch: string[]; parser: string[]; stallTimeout?: string; grace?: string }) => {
       if (!args.length) throw new CliError('give a *.tunejob.json file or a command after --, e.g. tunestudio submit -- python train.py', 2);
       const isFile = args.length === 1 && /\.tunejob\.json$/i.test(args[0]);
-      let raw: Record<string, unknown>;
-      let baseDir = process.cwd();
-      let specFile: string | undefined;
-      if (isFile) {
-        specFile = path.resolve(args[0]);
-        baseDir = path.dirname(specFile);
-        try {
-          raw = parseJsonWithNonFinite(fs.readFileSync(specFile, 'utf8')) as Record<string, unknown>;
-        } catch (e) {
-          throw new CliError(`cannot read ${args[0]}: ${(e as Error).message}`);
-        }
-      } else raw = { command: args };
       const over: Record<string, unknown> = {};
       if (o.name) over.name = o.name;
       if (o.project) over.project = o.project;
@@ -58,16 +44,15 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
       if (o.grace !== undefined) over.grace_s = seconds('--grace', o.grace);
       if (o.parser.length) over.parsers = o.parser.map(parserSpec);
       if (o.watch.length) over.watchers = parseWatchArgs(o.watch).map((w) => ({ metric: w.metric, ...w.opts }));
-      let spec;
+      const jobs = service();
+      let job;
       try {
-        spec = resolveJobSpec({ ...raw, ...over }, { baseDir, specFile, builtinArgv });
+        job = isFile ? jobs.submit({ specFile: path.resolve(args[0]), overrides: over }) : jobs.submit({ spec: { command: args, ...over } });
       } catch (e) {
         if (e instanceof JobSpecError) throw new CliError(`the job has problems: ${e.message}`);
         throw e;
       }
-      const job = store().insert(spec, specFile ?? null);
-      const lease = readLease(ctx.database());
-      const scheduled = !!lease && Date.now() / 1000 - lease.heartbeat_at < 15;
+      const scheduled = jobs.scheduled();
       if (ctx.json) return jsonOut({ ...job, scheduler_running: scheduled });
       console.log(job.id);
       if (!scheduled) process.stderr.write('note: no scheduler is running for this store; open the workspace in VS Code with Tune Studio, or run `tunestudio serve`\n');
@@ -79,7 +64,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .option('--limit <n>', 'at most n jobs')
     .action((o: { state?: JobState[]; limit?: string }) => {
       if (!ctx.json && !fs.existsSync(path.join(ctx.storeDir, 'studio.db'))) return console.log(`No jobs yet (store: ${ctx.storeDir}).`);
-      const jobs = fs.existsSync(path.join(ctx.storeDir, 'studio.db')) ? store().list({ states: o.state, limit: o.limit ? Number(o.limit) : undefined }) : [];
+      const jobs = fs.existsSync(path.join(ctx.storeDir, 'studio.db')) ? service().list({ states: o.state, limit: o.limit ? Number(o.limit) : undefined }) : [];
       if (ctx.json) return jsonOut(jobs);
       if (!jobs.length) return console.log('No jobs.');
       console.log(
@@ -103,7 +88,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .argument('<job>', 'job id (or a unique prefix, or its name)')
     .option('--reason <text>', 'why', 'cancelled from the command line')
     .action((ref: string, o: { reason: string }) => {
-      const r = store().requestCancel(ref, o.reason);
+      const r = service().cancel(ref, o.reason);
       if (ctx.json) return jsonOut({ job: r.job, immediate: r.immediate });
       console.log(r.immediate ? `cancelled ${r.job.id} (${r.job.name}) before it started` : `cancel requested for ${r.job.id} (${r.job.name}); the scheduler stops it`);
     });
@@ -113,7 +98,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .argument('<job>', 'job id (or a unique prefix, or its name)')
     .option('-f, --follow', 'keep printing as the log grows, until the job ends')
     .action(async (ref: string, o: { follow?: boolean }) => {
-      const s = store();
+      const s = service();
       const job = s.get(ref);
       let pos = 0;
       const dump = () => {
@@ -162,39 +147,36 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
       const db = ctx.database();
       const tracker = new Tracker(db, { onError: (e) => process.stderr.write(`tunestudio serve: cannot write the store: ${e.message}\n`) });
       let lastSaid = '';
-      const sched = new Scheduler({
-        db,
-        tracker,
-        storeDir: ctx.storeDir,
-        launcher: launcherPath(),
-        slots: () => slots,
-        trusted: () => true,
-        log: (level, msg) => level !== 'debug' && process.stderr.write(`${new Date().toISOString()} ${level}: ${msg}\n`),
-        onChange: () => {
-          const said = sched.describe();
-          if (said !== lastSaid) {
-            lastSaid = said;
-            process.stderr.write(`${said}\n`);
-          }
-        },
-        label: 'tunestudio serve',
-      });
-      sched.start();
-      process.stderr.write(`tunestudio serve: store ${ctx.storeDir}; Ctrl-C to stop (running jobs go on and are adopted by the next scheduler)\n`);
-      const said = setInterval(() => {
-        const s = sched.describe();
-        if (s !== lastSaid) {
-          lastSaid = s;
-          process.stderr.write(`${s}\n`);
+      const say = () => {
+        const now = jobs.schedulerStatus()?.detail ?? '';
+        if (now !== lastSaid) {
+          lastSaid = now;
+          process.stderr.write(`${now}\n`);
         }
-      }, 1000);
+      };
+      const jobs = new JobsService({
+        db,
+        storeDir: ctx.storeDir,
+        trusted: () => true,
+        baseDir: () => process.cwd(),
+        scheduler: {
+          tracker,
+          slots: () => slots,
+          log: (level, msg) => level !== 'debug' && process.stderr.write(`${new Date().toISOString()} ${level}: ${msg}\n`),
+          onChange: () => say(),
+          label: 'tunestudio serve',
+        },
+      });
+      jobs.start();
+      process.stderr.write(`tunestudio serve: store ${ctx.storeDir}; Ctrl-C to stop (running jobs go on and are adopted by the next scheduler)\n`);
+      const said = setInterval(say, 1000);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
       clearInterval(said);
-      sched.stop();
+      jobs.stop();
       tracker.close();
     });
 }

@@ -7,6 +7,8 @@ import { registerRunCommand } from './run';
 import { registerJobCommands } from './jobs';
 import { registerTrainCommand } from './train';
 import { registerDatasetCommands } from './dataset';
+import { registerFollowCommand } from './follow';
+import { registerImportCommand } from './import';
 
 declare const TUNESTUDIO_VERSION: string;
 export const VERSION = typeof TUNESTUDIO_VERSION === 'string' ? TUNESTUDIO_VERSION : '0.0.0-dev';
@@ -31,6 +33,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerJobCommands(program, ctx);
   registerTrainCommand(program, ctx);
   registerDatasetCommands(program, ctx);
+  registerFollowCommand(program, ctx);
+  registerImportCommand(program, ctx);
   return program;
 }
 

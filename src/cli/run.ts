@@ -1,21 +1,23 @@
-// `tunestudio run -- CMD ARGS...`: runs a command under the same supervisor
-// the runtime uses for jobs — no shell, output passed through, protocol lines
-// and log formats ingested, watchers applied, a stop request honoured (control
-// channel, then SIGTERM, then SIGKILL) — and exits with the command's exit code.
+// `tunestudio run -- CMD ARGS...`: runs a command through the same job runner
+// the runtime uses for jobs — no shell, stdout and stderr passed through apart
+// (protocol lines not echoed), protocol lines and log formats ingested,
+// watchers applied and their alerts printed as they fire, a stop request
+// honoured (control channel, then SIGTERM, then SIGKILL) — and exits with the
+// command's exit code.
 import { Command } from 'commander';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { createParsers, ParserSpecError } from '../runtime/ingest/spec';
 import type { ParserSpec } from '../runtime/ingest/types';
-import { Supervisor } from '../runtime/jobs/supervisor';
-import { runStatusFor } from '../runtime/jobs/scheduler';
+import { JobRunner, createJobRun, runStatusFor } from '../runtime/jobs/jobRunner';
+import { foregroundRunDir } from '../runtime/jobs/jobStore';
+import { Queries } from '../runtime/tracking/queries';
 import { Tracker } from '../runtime/tracking/tracker';
+import type { Alert } from '../protocol/tracking';
 import { CliError, type CliContext } from './context';
 import { collect, parseJsonArg, parseWatchArgs, seconds } from './options';
 import { launcherPath } from '../runtime/jobs/paths';
-
-
 
 export function registerRunCommand(program: Command, ctx: CliContext): void {
   ctx
@@ -61,9 +63,11 @@ export interface ForegroundOptions {
 }
 
 /**
- * Runs a command under the job supervisor in this process (`tunestudio run`,
- * `tunestudio train`): a run is created, output is passed through, Ctrl-C
- * cancels, and process.exitCode becomes the command's exit code.
+ * Runs a command through the job runner in this process (`tunestudio run`,
+ * `tunestudio train`): a run is created, the command's stdout is passed
+ * through to our stdout and its stderr to our stderr (protocol lines left
+ * out), each alert is printed on stderr as it is raised, Ctrl-C cancels, and
+ * process.exitCode becomes the command's exit code.
  */
 export async function superviseInForeground(ctx: CliContext, f: ForegroundOptions): Promise<void> {
   let parsers;
@@ -74,36 +78,46 @@ export async function superviseInForeground(ctx: CliContext, f: ForegroundOption
     throw e;
   }
   const db = ctx.database();
-  const tracker = new Tracker(db, { onError: (e) => process.stderr.write(`tunestudio: cannot write the store: ${e.message}\n`) });
-  const run = tracker.createRun({ project: f.project, name: f.name, config: { ...(f.config ?? {}), command: f.argv } });
-  for (const w of f.watches) tracker.watch(run.id, w.metric, w.opts);
-  const jobDir = path.join(ctx.storeDir, 'jobs', `run-${run.id}`);
-  const sup = new Supervisor({
-    command: { argv: f.argv, cwd: f.cwd, env: f.env, stallTimeoutS: f.stallTimeoutS, graceS: f.graceS },
-    jobDir,
-    runId: run.id,
+  let echoAlerts: () => void = () => undefined;
+  const tracker = new Tracker(db, {
+    onError: (e) => process.stderr.write(`tunestudio: cannot write the store: ${e.message}\n`),
+    onFlush: (info) => info.alerts > 0 && echoAlerts(),
+  });
+  let run;
+  try {
+    run = createJobRun(tracker, { project: f.project, name: f.name, config: { ...(f.config ?? {}), command: f.argv }, watchers: f.watches });
+  } catch (e) {
+    tracker.close();
+    throw new CliError((e as Error).message, 2);
+  }
+  echoAlerts = alertEcho(new Queries(db), run.id);
+  const jobDir = foregroundRunDir(ctx.storeDir, run.id);
+  const runner = new JobRunner({
     tracker,
-    parsers: parsers.lines,
-    tailers: parsers.tailers,
+    runId: run.id,
+    jobDir,
+    command: { argv: f.argv, cwd: f.cwd, env: f.env, stallTimeoutS: f.stallTimeoutS, graceS: f.graceS },
+    parsers,
     launcher: launcherPath(),
-    echo: (chunk) => process.stdout.write(chunk),
+    splitStderr: true,
+    on: { onOutput: (stream, text) => (stream === 'stderr' ? process.stderr : process.stdout).write(text) },
     log: (m) => process.stderr.write(`tunestudio: ${m}\n`),
   });
   let started: { pid: number; startToken: string | null };
   try {
-    started = sup.start();
+    started = runner.start();
   } catch (e) {
     tracker.finishRun(run.id, 'failed', { reason: (e as Error).message });
+    tracker.close();
     throw new CliError((e as Error).message);
   }
-  db.prepare(`UPDATE runs SET pid = ?, pid_start = ? WHERE id = ?`).run(started.pid, started.startToken, run.id);
   // Ctrl-C reaches only our process group (the job has its own): pass it on as a cancel.
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
     if (interrupts === 1) {
       process.stderr.write('\ntunestudio: cancelling (Ctrl-C again to kill at once)…\n');
-      sup.cancel('interrupted (Ctrl-C)');
+      runner.cancel('interrupted (Ctrl-C)');
     } else {
       try {
         process.kill(-started.pid, 'SIGKILL');
@@ -114,17 +128,44 @@ export async function superviseInForeground(ctx: CliContext, f: ForegroundOption
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
-  const outcome = await sup.done;
+  const outcome = await runner.settled;
   process.removeListener('SIGINT', onSigint);
   process.removeListener('SIGTERM', onSigint);
-  tracker.finishRun(run.id, runStatusFor(outcome.state), { exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason });
+  echoAlerts();
   tracker.close();
-  if (outcome.state !== 'completed') {
-    process.stderr.write(`tunestudio: run ${run.name} (${run.id}) ${runStatusFor(outcome.state)}${outcome.reason ? `: ${outcome.reason}` : ''}\n`);
-  }
-  if (ctx.json) process.stderr.write(JSON.stringify({ run: run.id, status: runStatusFor(outcome.state), exit_code: outcome.exitCode, signal: outcome.signal, reason: outcome.reason }) + '\n');
+  const status = runStatusFor(outcome.state);
+  if (outcome.state !== 'completed') process.stderr.write(`tunestudio: run ${run.name} (${run.id}) ${finalWords(status, outcome.reason)}\n`);
+  if (ctx.json) process.stderr.write(JSON.stringify({ run: run.id, status, exit_code: outcome.exitCode, signal: outcome.signal, reason: outcome.reason }) + '\n');
   fs.rmSync(path.join(jobDir, 'control.json'), { force: true });
   process.exitCode = outcome.exitCode ?? (outcome.signal ? 128 + (signalNumber(outcome.signal) ?? 0) : 1);
+}
+
+/** "stopped: enough", "failed: exit code 7" — the status once, even when the reason starts with it. */
+export function finalWords(status: string, reason: string | null): string {
+  if (!reason) return status;
+  return reason.startsWith(`${status}:`) || reason === status ? reason : `${status}: ${reason}`;
+}
+
+/**
+ * Prints each alert of the run on stderr once, when it is raised, as
+ * trackio does (`[TRACKIO WARN] …`): `[tunestudio warn] train/loss is NaN at
+ * step 60 — stopping the run`. Returns the function to call after each flush.
+ */
+export function alertEcho(queries: Queries, runId: string, write: (s: string) => void = (s) => process.stderr.write(s)): () => void {
+  let lastId = 0;
+  return () => {
+    const fresh = queries.alerts({ run: runId, after: lastId }).sort((a, b) => a.id - b.id);
+    for (const a of fresh) {
+      lastId = Math.max(lastId, a.id);
+      write(`${formatAlertLine(a)}\n`);
+    }
+  };
+}
+
+export function formatAlertLine(a: Pick<Alert, 'level' | 'title' | 'step' | 'data'>): string {
+  const at = a.step !== null && a.step !== undefined && !a.title.includes(`step ${a.step}`) ? ` at step ${a.step}` : '';
+  const stops = a.data?.stop === true ? ' — stopping the run' : '';
+  return `[tunestudio ${a.level}] ${a.title}${at}${stops}`;
 }
 
 function signalNumber(sig: string): number | undefined {

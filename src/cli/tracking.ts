@@ -1,14 +1,19 @@
 // Tracking commands of the `tunestudio` CLI: runs, show, history, best,
-// compare, summary, alerts, stop, delete, export. They use the runtime's
-// tracking services in-process on the same store. `--json` output shapes are
-// stable and documented in the README.
+// compare, summary, alerts, stop, delete, export. A thin face over the same
+// RunsService and AlertsService the runtime's requests use (every rule lives
+// there), in-process on the same store. `--json` output shapes are stable and
+// documented in the README.
 import { Command, Option } from 'commander';
 import * as fs from 'node:fs';
 import type { AlertLevel } from '../protocol/lines';
-import { Queries, type History } from '../runtime/tracking/queries';
-import { reapCrashedRuns } from '../runtime/tracking/reaper';
-import { Tracker, TrackingError } from '../runtime/tracking/tracker';
-import { RUN_STATUSES, type RunStatus } from '../runtime/tracking/types';
+import { csvField } from '../protocol/csv';
+import { Tracker } from '../runtime/tracking/tracker';
+import { ProjectNotFoundError, Queries, RANKED_STATUSES } from '../runtime/tracking/queries';
+import { RunsService } from '../runtime/tracking/runs';
+import { AlertsService } from '../runtime/tracking/alerts';
+import { RUN_STATUSES, type RunStatus } from '../protocol/tracking';
+import { metricDirection as guessDirection } from '../protocol/metrics';
+import { trainerMetricCount, unreadableNote } from '../protocol/unreadable';
 import { duration, durationOf, num, table, when } from './format';
 import { CliError, type CliContext } from './context';
 
@@ -24,6 +29,16 @@ function parseIntOpt(name: string) {
   };
 }
 
+/** The services on the command's store (the CLI writes with its own Tracker, in-process). */
+function servicesOf(q: Queries): { runs: RunsService; alerts: AlertsService } {
+  let tracker: Tracker | null = null;
+  const writer = () => (tracker ??= new Tracker(q.db));
+  return {
+    runs: new RunsService({ queries: () => q, tracker: writer, store: () => writer().store }),
+    alerts: new AlertsService({ queries: () => q, store: () => writer().store }),
+  };
+}
+
 export function registerTrackingCommands(program: Command, ctx: CliContext): void {
   const cmd = (name: string, description: string) => ctx.command(program, name, description);
 
@@ -33,9 +48,10 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
     .option('--limit <n>', 'at most n runs', parseIntOpt('--limit'))
     .action((o: { project?: string; status?: RunStatus[]; limit?: number }) => {
       const q = ctx.queries({ ifMissing: 'empty' });
+      if (!q && o.project) throw new ProjectNotFoundError(o.project, []);
       if (!q) return o && ctx.json ? jsonOut([]) : console.log(`No runs yet (store: ${ctx.storeDir}).`);
       ctx.reap();
-      const runs = q.listRuns({ project: o.project, status: o.status, limit: o.limit });
+      const runs = servicesOf(q).runs.list({ project: o.project, status: o.status, limit: o.limit });
       if (ctx.json) return jsonOut(runs.map(({ config_summary: _c, ...r }) => r));
       if (!runs.length) return console.log(o.project || o.status ? 'No runs match.' : `No runs yet (store: ${ctx.storeDir}).`);
       console.log(
@@ -60,8 +76,9 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
     .action((ref: string, o: { project?: string }) => {
       const q = ctx.queries();
       ctx.reap();
-      const d = q.showRun(ref, o.project);
+      const d = servicesOf(q).runs.show(ref, o.project);
       if (ctx.json) return jsonOut(d);
+      const unreadable = unreadableNote(d, trainerMetricCount(Object.keys(d.summary)));
       const lines = [
         `${d.project}/${d.name}  (${d.id})`,
         `status     ${d.status}${d.exit_code !== null ? `  exit code ${d.exit_code}` : ''}${d.signal ? `  signal ${d.signal}` : ''}`,
@@ -69,6 +86,7 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
         `started    ${when(d.created_at)}   ended ${when(d.ended_at)}   duration ${duration(d.duration_s)}`,
         ...(d.progress ? [`progress   ${d.progress.current}${d.progress.total ? ` / ${d.progress.total}` : ''}`] : []),
         ...(d.malformed_lines || d.rejected_values ? [`warnings   ${d.malformed_lines} malformed lines, ${d.rejected_values} rejected values; last: ${d.last_warning ?? ''}`] : []),
+        ...(unreadable ? [`note       ${unreadable}`] : []),
         ...(d.stop_request ? [`stop       requested by ${d.stop_request.source}: ${d.stop_request.reason}`] : []),
         `alerts     ${d.alerts.total}${d.alerts.total ? ' (' + Object.entries(d.alerts.by_level).map(([k, v]) => `${v} ${k}`).join(', ') + ')' : ''}`,
       ];
@@ -102,10 +120,9 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
     .option('--max-points <n>', 'at most n points (default 500; 0 = all)', parseIntOpt('--max-points'))
     .action((ref: string, metric: string, o: { from?: number; to?: number; maxPoints?: number }) => {
       const q = ctx.queries();
-      const run = q.resolveRun(ref);
-      const h: History = q.history(run.id, metric, { from: o.from, to: o.to, maxPoints: o.maxPoints === 0 ? Number.MAX_SAFE_INTEGER : (o.maxPoints ?? 500) });
+      const { run, history: h } = servicesOf(q).runs.history(ref, metric, { from: o.from, to: o.to, maxPoints: o.maxPoints === 0 ? Number.MAX_SAFE_INTEGER : (o.maxPoints ?? 500) });
       if (ctx.json) return jsonOut({ run: { id: run.id, name: run.name }, ...h });
-      if (!h.total) throw new CliError(`run '${run.name}' has no points of '${metric}' in that range (its metrics: ${q.metricNames([run.id]).join(', ') || 'none'})`);
+      if (!h.total) throw new CliError(`run '${run.name}' has no points of '${metric}' between steps ${o.from ?? 'the first'} and ${o.to ?? 'the last'}`);
       console.log(`${metric} of ${run.name} (${run.id}): ${h.steps.length} of ${h.total} points${h.downsampled ? ' (min/max per bucket)' : ''}`);
       const nf = new Map<number, string>();
       for (const r of h.non_finite) nf.set(r.from, `${r.kind} from step ${r.from} to ${r.to} (${r.count} points)`);
@@ -117,14 +134,21 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
     .requiredOption('--metric <name>', 'metric name')
     .addOption(new Option('--direction <dir>', 'lower or higher is better (default: min for loss-like names, max for acc/f1/reward…)').choices(['min', 'max']))
     .addOption(new Option('--mode <mode>', "which value of each run: its last, min or max").choices(['last', 'min', 'max']).default('last'))
-    .option('--include-all', 'consider runs that did not finish too')
+    .addOption(new Option('--status <status...>', `rank runs with these statuses (default: ${RANKED_STATUSES.join(' ')}, the runs that ended on purpose)`).choices([...RUN_STATUSES]))
+    .option('--include-all', 'rank runs of every status (running, failed, crashed … too)')
     .option('--project <name>', 'only this project')
-    .action((o: { metric: string; direction?: 'min' | 'max'; mode: 'last' | 'min' | 'max'; includeAll?: boolean; project?: string }) => {
+    .action((o: { metric: string; direction?: 'min' | 'max'; mode: 'last' | 'min' | 'max'; includeAll?: boolean; status?: RunStatus[]; project?: string }) => {
       const q = ctx.queries();
-      const b = q.best({ metric: o.metric, direction: o.direction, mode: o.mode, includeAll: o.includeAll, project: o.project });
+      const b = servicesOf(q).runs.best({ metric: o.metric, direction: o.direction, mode: o.mode, includeAll: o.includeAll, statuses: o.status, project: o.project });
       if (!b) {
-        if (ctx.json) return jsonOut({ run: null, value: null, metric: o.metric });
-        throw new CliError(`no ${o.includeAll ? '' : 'finished '}run has a finite ${o.mode} value of '${o.metric}'${o.includeAll ? '' : ' (add --include-all to consider running and failed runs)'}`);
+        const statuses = o.includeAll ? null : (o.status ?? RANKED_STATUSES);
+        // "No run qualifies" is an answer, not an error: the same shape with nulls.
+        if (ctx.json) {
+          return jsonOut({ run: null, metric: o.metric, value: null, step: null, mode: o.mode, direction: o.direction ?? guessDirection(o.metric), candidates: 0 });
+        }
+        throw new CliError(
+          `no ${statuses ? statuses.join(' or ') + ' ' : ''}run has a finite ${o.mode} value of '${o.metric}'${statuses ? ' (choose statuses with --status, or --include-all for every run)' : ''}`,
+        );
       }
       if (ctx.json) return jsonOut(b);
       console.log(`best ${o.metric} (${b.direction}, ${b.mode}): ${num(b.value)} at step ${b.step}`);
@@ -135,8 +159,7 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
     .argument('<runs...>', 'run ids or names')
     .option('--metric <name...>', 'only these metrics')
     .action((refs: string[], o: { metric?: string[] }) => {
-      const q = ctx.queries();
-      const c = q.compare(refs, o.metric);
+      const c = servicesOf(ctx.queries()).runs.compare(refs, o.metric);
       if (ctx.json) return jsonOut(c);
       const cols = [{ title: 'METRIC', flex: true, min: 10 }, ...c.runs.map((r) => ({ title: r.name, flex: true, align: 'right' as const }))];
       console.log(
@@ -156,10 +179,13 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
 
   cmd('summary', 'runs by status, alerts by level and reason, the best run per metric')
     .option('--project <name>', 'only this project')
-    .action((o: { project?: string }) => {
+    .addOption(new Option('--status <status...>', `the best run per metric among these statuses (default: ${RANKED_STATUSES.join(' ')})`).choices([...RUN_STATUSES]))
+    .option('--include-all', 'the best run per metric among runs of every status')
+    .action((o: { project?: string; status?: RunStatus[]; includeAll?: boolean }) => {
       const q = ctx.queries({ ifMissing: 'empty' });
+      if (!q && o.project) throw new ProjectNotFoundError(o.project, []);
       if (q) ctx.reap();
-      const s = q ? q.summary({ project: o.project }) : { project: o.project ?? null, runs: { total: 0, by_status: {} }, alerts: { total: 0, by_level: {}, by_reason: {} }, metrics: [] };
+      const s = q ? servicesOf(q).runs.summary({ project: o.project, statuses: o.status, includeAll: o.includeAll }) : { project: o.project ?? null, runs: { total: 0, by_status: {} }, alerts: { total: 0, by_level: {}, by_reason: {} }, metrics: [] };
       if (ctx.json) return jsonOut(s);
       console.log(`runs: ${s.runs.total}${s.runs.total ? ' (' + Object.entries(s.runs.by_status).map(([k, v]) => `${v} ${k}`).join(', ') + ')' : ''}`);
       console.log(`alerts: ${s.alerts.total}${s.alerts.total ? ' (' + Object.entries(s.alerts.by_level).map(([k, v]) => `${v} ${k}`).join(', ') + '; ' + Object.entries(s.alerts.by_reason).map(([k, v]) => `${v} ${k}`).join(', ') + ')' : ''}`);
@@ -168,22 +194,24 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
         console.log(
           table(
             [{ title: 'METRIC', flex: true, min: 10 }, { title: 'RUNS', align: 'right' }, { title: 'DIR' }, { title: 'BEST', align: 'right' }, { title: 'RUN', flex: true }],
-            s.metrics.map((m) => [m.metric, String(m.runs), m.direction, m.best ? num(m.best.value) : '–', m.best ? `${m.best.run_name} (${m.best.run_id})` : 'no finished run']),
+            s.metrics.map((m) => [m.metric, String(m.runs), m.direction, m.best ? num(m.best.value) : '–', m.best ? `${m.best.run_name} (${m.best.run_id})` : `no ${o.includeAll ? '' : (o.status ?? RANKED_STATUSES).join('/') + ' '}run`]),
           ),
         );
       }
     });
 
   cmd('alerts', 'list alerts (oldest first)')
-    .option('--since <iso>', 'created at or after this time, e.g. 2026-11-24T10:00:00Z')
+    .option('--since <iso>', 'created at or after this time, e.g. 2026-11-24T10:00:00Z; a time without an offset is UTC (as stored), not local time')
     .option('--after <id>', 'with an id greater than this (poll without missing or repeating any)', parseIntOpt('--after'))
     .addOption(new Option('--level <level>', 'only this level').choices(['info', 'warn', 'error']))
     .option('--run <run>', 'only this run (id or name)')
     .option('--project <name>', 'only this project')
     .action((o: { since?: string; after?: number; level?: AlertLevel; run?: string; project?: string }) => {
       const q = ctx.queries({ ifMissing: 'empty' });
+      if (!q && o.project) throw new ProjectNotFoundError(o.project, []);
+      if (!q && o.run) throw new CliError(`no run with id or name '${o.run}': nothing has been tracked in ${ctx.storeDir} yet`);
       if (q) ctx.reap();
-      const list = q ? q.alerts(o) : [];
+      const list = q ? servicesOf(q).alerts.list(o) : [];
       if (ctx.json) return jsonOut(list);
       if (!list.length) return console.log('No alerts.');
       console.log(
@@ -198,10 +226,7 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
     .argument('<run>', 'run id or name')
     .option('--reason <text>', 'why', 'stopped from the command line')
     .action((ref: string, o: { reason: string }) => {
-      const q = ctx.queries();
-      const run = q.resolveRun(ref);
-      if (run.status !== 'running') throw new CliError(`run '${run.name}' (${run.id}) is ${run.status}, not running; nothing to stop`);
-      new Tracker(q.db).requestStop(run.id, 'user', o.reason);
+      const run = servicesOf(ctx.queries()).runs.stop(ref, { reason: o.reason });
       if (ctx.json) return jsonOut({ run: { id: run.id, name: run.name }, stop_requested: true, reason: o.reason });
       console.log(`stop requested for ${run.name} (${run.id})`);
     });
@@ -210,11 +235,11 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
     .argument('<run>', 'run id or name')
     .option('--yes', 'really delete (required)')
     .action((ref: string, o: { yes?: boolean }) => {
-      const q = ctx.queries();
-      const run = q.resolveRun(ref);
-      if (!o.yes) throw new CliError(`this deletes run '${run.name}' (${run.id}) and all its data; add --yes to confirm`, 2);
-      if (run.status === 'running') throw new CliError(`run '${run.name}' (${run.id}) is still running; stop it first (tunestudio stop ${run.id})`);
-      q.deleteRun(run.id);
+      const { runs } = servicesOf(ctx.queries());
+      const target = runs.resolve(ref);
+      // Confirmation is this face's own concern; the rule (not while running) is the service's.
+      if (!o.yes) throw new CliError(`this deletes run '${target.name}' (${target.id}) and all its data; add --yes to confirm`, 2);
+      const run = runs.delete(target.id);
       if (ctx.json) return jsonOut({ deleted: { id: run.id, name: run.name } });
       console.log(`deleted ${run.name} (${run.id})`);
     });
@@ -224,8 +249,7 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'jsonl']).default('csv'))
     .option('--output <file>', 'write to a file instead of stdout')
     .action((ref: string, o: { format: 'csv' | 'jsonl'; output?: string }) => {
-      const q = ctx.queries();
-      const run = q.resolveRun(ref);
+      const { run, points } = servicesOf(ctx.queries()).runs.points(ref);
       const fd = o.output ? fs.openSync(o.output, 'w') : 1;
       let buf = o.format === 'csv' ? 'step,metric,value,wall_time\n' : '';
       let n = 0;
@@ -233,8 +257,8 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
         fs.writeSync(fd, buf);
         buf = '';
       };
-      for (const p of q.points(run.id)) {
-        buf += o.format === 'csv' ? `${p.step},${csvCell(p.metric)},${p.value},${p.wall_time}\n` : JSON.stringify(p) + '\n';
+      for (const p of points) {
+        buf += o.format === 'csv' ? `${p.step},${csvField(p.metric)},${p.value},${p.wall_time}\n` : JSON.stringify(p) + '\n';
         if (++n % 5000 === 0) flush();
       }
       flush();
@@ -246,14 +270,9 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
     });
 }
 
-function csvCell(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 function getPath(o: Record<string, unknown>, dotted: string): unknown {
   let v: unknown = o;
   for (const k of dotted.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
   return v;
 }
 
-export { TrackingError, reapCrashedRuns, Queries };

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseJsonWithNonFinite } from '../protocol/lines';
-import { JobStore } from '../runtime/jobs/jobStore';
+import { JobsService } from '../runtime/jobs/jobsService';
 import { builtinArgv, trainerEnv } from '../runtime/jobs/paths';
 import { resolveJobSpec } from '../runtime/jobs/spec';
 import { checkTrainConfig } from '../runtime/training/config';
@@ -40,7 +40,7 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
           { name, project: o.project, command: [...builtinArgv(config), ...extra], parsers: ['protocol'], watchers: watches.map((w) => ({ metric: w.metric, ...w.opts })) },
           { baseDir: path.dirname(config) },
         );
-        const job = new JobStore(ctx.database(), ctx.storeDir).insert(spec, null);
+        const job = new JobsService({ db: ctx.database(), storeDir: ctx.storeDir, trusted: () => true, baseDir: () => path.dirname(config) }).enqueue(spec);
         if (ctx.json) process.stdout.write(JSON.stringify(job, null, 2) + '\n');
         else console.log(job.id);
         return;

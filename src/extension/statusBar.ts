@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { JobsListRequest, type Job } from '../protocol/jobs';
 import { RunsListRequest, type RunListItem } from '../protocol/tracking';
-import { fmtNum } from '../webviews/shared/format';
+import { fmtNum } from '../protocol/format';
 import type { Runtime } from './runtime';
 import { jobProgressText } from './views/jobsTree';
 

@@ -1,40 +1,20 @@
 // Runtime requests for training jobs: the persistent queue, presets, control.
 import { RequestType } from 'vscode-jsonrpc';
 import type { ControlCommandName } from './control';
+import type { TuneStudioJob } from './jobSpec.generated';
 
 export const JOB_STATES = ['queued', 'starting', 'running', 'completed', 'failed', 'cancelled', 'stopped'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 export const FINAL_JOB_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled', 'stopped'];
 
-/** A parser a job reads its trainer's output with (see docs/parsers.md). */
-export type JobParserSpec =
-  | 'protocol'
-  | 'hf'
-  | { regex: string | { pattern: string; flags?: string; step?: string; metrics?: Record<string, string>; prefix?: string; name?: string } }
-  | { tfevents: string | { path: string; prefix?: 'subfolder' | 'none' } };
+/** What a `*.tunejob.json` file holds: generated from schemas/tunejob.schema.json, the one source. */
+export type JobSpec = TuneStudioJob;
 
-/** What a `*.tunejob.json` file holds (schemas/tunejob.schema.json). */
-export interface JobSpec {
-  /** Name of the run the job makes. */
-  name?: string;
-  project?: string;
-  /** `command` runs argv; `builtin` runs Tune Studio's LoRA trainer on `train_config`. */
-  kind?: 'command' | 'builtin';
-  /** The program and its arguments (no shell). */
-  command?: string[];
-  /** For kind builtin: a *.tunetrain.json file. */
-  train_config?: string;
-  /** Working folder; relative paths are resolved against the spec file's folder (or the workspace). */
-  cwd?: string;
-  env?: Record<string, string>;
-  parsers?: JobParserSpec[];
-  watchers?: Array<{ metric: string } & Record<string, unknown>>;
-  config?: Record<string, unknown>;
-  stall_timeout_s?: number;
-  grace_s?: number;
-  /** Higher runs first; equal priorities run in submission order. */
-  priority?: number;
-}
+/** A parser a job reads its trainer's output with (see docs/parsers.md). */
+export type JobParserSpec = NonNullable<JobSpec['parsers']>[number];
+
+/** A watcher as a job spec names it (see the README, Watchers). */
+export type JobWatcherSpec = NonNullable<JobSpec['watchers']>[number];
 
 export interface Job {
   id: string;

@@ -1,11 +1,144 @@
-// Runtime requests and notifications for runs, metrics and alerts. Shapes are
-// the tracking service's (also the CLI's --json shapes).
+// Runtime requests and notifications for runs, metrics and alerts, and the
+// shapes they carry. The protocol owns these shapes: the tracking service
+// returns them, the CLI prints them as its stable `--json` output (documented
+// in the README), and the extension and webviews read them. Numbers that are
+// NaN or ±Infinity appear as the strings "NaN", "Infinity", "-Infinity"
+// because JSON has no such numbers. No vscode or node-only imports.
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import type { AlertLevel } from './lines';
-import type { Alert, RunDetail, RunListItem, RunStatus } from '../runtime/tracking/types';
-import type { CompareResult, History } from '../runtime/tracking/queries';
 
-export type { Alert, RunDetail, RunListItem, RunStatus, CompareResult, History, AlertLevel };
+export type { AlertLevel };
+
+export const RUN_STATUSES = ['running', 'finished', 'failed', 'cancelled', 'stopped', 'crashed'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** Why an alert was raised: a watcher rule, the runtime (stalled, crashed) or the trainer (custom). */
+export const ALERT_REASONS = ['nan', 'inf', 'above_max', 'below_min', 'spike', 'stagnation', 'custom', 'stalled', 'crashed', 'invalid_watch'] as const;
+export type AlertReason = (typeof ALERT_REASONS)[number];
+
+export type JsonNumber = number | 'NaN' | 'Infinity' | '-Infinity';
+
+/** A number as JSON can carry it: NaN, ±Infinity (and a missing value, which is NaN) as strings. */
+export function jsonNumber(v: number | null | undefined, isNan = false): JsonNumber {
+  if (isNan || v === null || v === undefined || Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return 'Infinity';
+  if (v === -Infinity) return '-Infinity';
+  return v;
+}
+
+export interface Run {
+  id: string;
+  name: string;
+  project: string;
+  status: RunStatus;
+  exit_code: number | null;
+  signal: string | null;
+  reason: string | null;
+  created_at: string;
+  ended_at: string | null;
+  updated_at: string;
+  heartbeat_at: string | null;
+  pid: number | null;
+  host: string | null;
+  progress: { current: number; total: number | null } | null;
+  malformed_lines: number;
+  rejected_values: number;
+  last_warning: string | null;
+}
+
+export interface MetricSummary {
+  last: JsonNumber;
+  last_step: number;
+  min: number | null;
+  min_step: number | null;
+  max: number | null;
+  max_step: number | null;
+  last_finite: number | null;
+  last_finite_step: number | null;
+  first_step: number;
+  count: number;
+  nan_count: number;
+  inf_count: number;
+}
+
+export interface RunDetail extends Run {
+  config: Record<string, unknown>;
+  summary: Record<string, MetricSummary>;
+  alerts: { total: number; by_level: Partial<Record<AlertLevel, number>> };
+  watchers: Array<{ id: number; metric: string; spec: Record<string, unknown>; state: Record<string, unknown> }>;
+  stop_request: { requested_at: string; source: string; reason: string } | null;
+  samples: Array<{ step: number | null; prompt: string | null; text: string; created_at: string }>;
+  artifacts: Array<{ kind: string; step: number | null; path: string; data: Record<string, unknown>; created_at: string }>;
+  duration_s: number | null;
+}
+
+export interface Alert {
+  id: number;
+  run_id: string;
+  run_name: string;
+  project: string;
+  level: AlertLevel;
+  reason: AlertReason | string;
+  metric: string | null;
+  step: number | null;
+  title: string;
+  text: string;
+  data: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+  acknowledged: boolean;
+}
+
+/** A run list row with the headline metric (train/loss, loss, eval/loss … or the first metric). */
+export interface RunListItem extends Run {
+  headline: { metric: string; last: JsonNumber; min: number | null; max: number | null; last_step: number } | null;
+  metric_count: number;
+  alert_count: number;
+  config_summary: Record<string, unknown>;
+}
+
+/** One metric of one run over a step range, downsampled to what a chart can show. */
+export interface History {
+  run_id: string;
+  metric: string;
+  /** Points in the range before downsampling. */
+  total: number;
+  downsampled: boolean;
+  steps: number[];
+  /** null where the value is NaN or ±Infinity (see non_finite). */
+  values: Array<number | null>;
+  wall: number[];
+  non_finite: Array<{ from: number; to: number; kind: 'nan' | 'inf' | 'mixed'; count: number }>;
+}
+
+export interface BestResult {
+  run: Run;
+  metric: string;
+  value: number;
+  step: number;
+  mode: 'last' | 'min' | 'max';
+  direction: 'min' | 'max';
+  candidates: number;
+}
+
+export interface CompareResult {
+  runs: Run[];
+  metrics: string[];
+  /** run id → metric → summary */
+  values: Record<string, Record<string, MetricSummary>>;
+  /** Config keys whose values differ between the runs. */
+  config_diff?: string[];
+  configs?: Record<string, Record<string, unknown>>;
+}
+
+export interface SummaryResult {
+  project: string | null;
+  runs: { total: number; by_status: Partial<Record<RunStatus, number>> };
+  alerts: { total: number; by_level: Partial<Record<AlertLevel, number>>; by_reason: Record<string, number> };
+  metrics: Array<{ metric: string; runs: number; direction: 'min' | 'max'; best: { run_id: string; run_name: string; value: number; step: number } | null }>;
+}
+
+// ------------------------------------------------------------ messages
 
 export namespace RunsListRequest {
   export const method = 'tunestudio/runs/list' as const;
@@ -82,8 +215,4 @@ export namespace AlertRaisedNotification {
   export const type = new NotificationType<{ alert: Alert }>(method);
 }
 
-/** Points were appended: dashboards fetch what is new after the steps they have. */
-export namespace MetricsAppendedNotification {
-  export const method = 'tunestudio/metricsAppended' as const;
-  export const type = new NotificationType<{ appended: Array<{ runId: string; metric: string; lastStep: number }> }>(method);
-}
+// MetricsAppendedNotification (points pushed to dashboards) is in ./live.ts.

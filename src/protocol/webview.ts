@@ -1,11 +1,63 @@
 // Messages between webview panels and their hosts in the extension. Each
 // panel's page posts `ready` first; the host sends nothing before it.
 // Browser-safe: no node or vscode imports.
+import type { AppendedMetric } from './live';
 import type { RuntimeStatus } from './runtime';
 import type { Alert, CompareResult, HistoryParams, HistoryResult, RunStatus } from './tracking';
 
 export interface ReadyMessage {
   type: 'ready';
+}
+
+// ------------------------------------------------------------ typed IPC
+// After GitLens's webview IPC: a request type knows its params and its
+// answer, so the page's `sendRequest(type, params)` returns a typed promise
+// (with a timeout) and the host's handler must return that type. On the wire
+// a request is `{type:'request', id, method, params}` and its answer
+// `{type:'response', id, result}` or `{type:'response', id, error}`.
+// Notifications (host → page) and commands (page → host, no answer) keep
+// the discriminated-union shape `{type: method, ...params}`.
+
+/** A page → host request whose answer is `R`. */
+export class IpcRequest<P, R> {
+  /** Types only (never set): carry P and R to sendRequest and the host's handler. */
+  declare readonly params: P;
+  declare readonly result: R;
+  constructor(readonly method: string) {}
+}
+
+/** A host → page message without an answer. */
+export class IpcNotification<P> {
+  declare readonly params: P;
+  constructor(readonly method: string) {}
+}
+
+/** A page → host message without an answer. */
+export class IpcCommand<P> {
+  declare readonly params: P;
+  constructor(readonly method: string) {}
+}
+
+export interface IpcRequestMessage<P = unknown> {
+  type: 'request';
+  id: number;
+  method: string;
+  params: P;
+}
+
+export interface IpcResponseMessage<R = unknown> {
+  type: 'response';
+  id: number;
+  result?: R;
+  error?: string;
+}
+
+export type IpcParams<T> = T extends IpcRequest<infer P, unknown> ? P : T extends IpcNotification<infer P> ? P : T extends IpcCommand<infer P> ? P : never;
+export type IpcResult<T> = T extends IpcRequest<unknown, infer R> ? R : never;
+
+/** The wire message of a notification or command (`{type: method, ...params}`). */
+export function ipcMessage<P extends object>(t: IpcNotification<P> | IpcCommand<P>, params: P): P & { type: string } {
+  return { type: t.method, ...params };
 }
 
 /** Runtime Status panel. */
@@ -51,9 +103,12 @@ export interface DashboardFocus {
 
 export type XAxisMode = 'step' | 'relative' | 'wall';
 
+/** The page's pull: first load, zoom, or a gap in the pushed points (one request for every metric that needs it). */
+export const DashboardHistoryRequest = new IpcRequest<HistoryParams, HistoryResult>('dashboard/history');
+
 export type DashboardToHost =
   | ReadyMessage
-  | { type: 'history'; reqId: number; params: HistoryParams }
+  | IpcRequestMessage<HistoryParams>
   | { type: 'exportPng'; metric: string; dataUrl: string }
   | { type: 'exportCsv'; metric: string; from?: number; to?: number }
   | { type: 'stopRun'; runId: string }
@@ -62,10 +117,11 @@ export type DashboardToHost =
   | { type: 'log'; level: 'info' | 'error'; message: string };
 
 export type DashboardToWebview =
-  | { type: 'init'; runs: DashboardRun[]; focus?: DashboardFocus }
+  /** `metrics`: the runs' metric names, fetched by the host while the page loaded (absent: the page asks). */
+  | { type: 'init'; runs: DashboardRun[]; metrics?: string[]; focus?: DashboardFocus }
   | { type: 'runs'; runs: DashboardRun[] }
-  | { type: 'history'; reqId: number; result?: HistoryResult; error?: string }
-  | { type: 'appended'; appended: Array<{ runId: string; metric: string; lastStep: number }> }
+  | IpcResponseMessage<HistoryResult>
+  | { type: 'appended'; appended: AppendedMetric[] }
   | { type: 'alerts'; alerts: DashboardAlert[] }
   | { type: 'focus'; focus: DashboardFocus }
   | { type: 'exported'; what: 'png' | 'csv'; path?: string; error?: string };

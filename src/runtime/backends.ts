@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BackendInfo } from '../protocol/runtime';
+import { findOnPath } from './os/path';
 
 function resolvable(pkg: string): string | null {
   try {
@@ -13,26 +14,8 @@ function resolvable(pkg: string): string | null {
   }
 }
 
-/** Finds an executable on PATH without a shell. */
-export function findOnPath(name: string, envPath = process.env.PATH ?? ''): string | null {
-  const exts = process.platform === 'win32' ? (process.env.PATHEXT ?? '.EXE;.CMD').split(';') : [''];
-  for (const dir of envPath.split(path.delimiter)) {
-    if (!dir) continue;
-    for (const ext of exts) {
-      const candidate = path.join(dir, name + ext);
-      try {
-        const st = fs.statSync(candidate);
-        if (st.isFile()) {
-          fs.accessSync(candidate, fs.constants.X_OK);
-          return candidate;
-        }
-      } catch {
-        /* not here */
-      }
-    }
-  }
-  return null;
-}
+/** The runtime's one PATH lookup lives in the OS layer; re-exported for existing callers. */
+export { findOnPath } from './os/path';
 
 function runVersion(file: string, args: string[], timeoutMs = 3000): Promise<string | null> {
   return new Promise((resolve) => {

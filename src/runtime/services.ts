@@ -5,10 +5,13 @@ import * as status from './status';
 import * as tracking from './tracking/service';
 import * as jobs from './jobs/service';
 import * as datasets from './datasets';
+import * as follow from './follow/service';
 
 export function registerServices(ctx: RuntimeContext): void {
-  status.register(ctx);
-  tracking.register(ctx);
-  jobs.register(ctx);
+  let jobsFace: ReturnType<typeof jobs.register> | null = null;
+  status.register(ctx, () => jobsFace?.schedulerStatus());
+  const trackingService = tracking.register(ctx);
+  jobsFace = jobs.register(ctx, trackingService);
+  follow.register(ctx, trackingService);
   datasets.register(ctx);
 }

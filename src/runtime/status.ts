@@ -7,7 +7,6 @@ import { probeBackends } from './backends';
 import { LATEST_SCHEMA_VERSION } from './store/migrations';
 import { schemaVersion } from './store/db';
 import Database from 'better-sqlite3';
-import { schedulerStatus } from './jobs/service';
 import { trainerPath } from './jobs/paths';
 import { queryGpus } from './jobs/gpu';
 import { execFile } from 'node:child_process';
@@ -52,7 +51,8 @@ async function gpuNow(): Promise<BackendInfo[]> {
   }));
 }
 
-export function register(ctx: RuntimeContext): void {
+/** `schedulerStatus`: the jobs service's answer (undefined until the store exists). */
+export function register(ctx: RuntimeContext, schedulerStatus: () => { holder: boolean; detail: string } | undefined = () => undefined): void {
   let backends: Promise<BackendInfo[]> | null = null;
   ctx.onSettingsChanged(() => (backends = null));
   ctx.connection.onRequest(RuntimeStatusRequest.type, async (): Promise<RuntimeStatus> => {

@@ -17,11 +17,19 @@ import { formatProtocolLine, type AlertLevel, type ProtocolMessage } from '../pr
 import { openDatabase } from '../runtime/store/db';
 import { findStoreDir } from '../runtime/store/store';
 import { Tracker } from '../runtime/tracking/tracker';
-import { applyCustomVerdict, validateWatch, type CustomVerdict, type WatchOptions, type WatcherState } from '../runtime/tracking/watchers';
+import {
+  applyCustomVerdict,
+  checkCustomFunction,
+  validateWatch,
+  type CustomResult,
+  type CustomVerdict,
+  type WatchOptions,
+  type WatcherState,
+} from '../runtime/tracking/watchers';
 import { readControlFile } from '../runtime/jobs/control';
-import { processStartToken } from '../runtime/jobs/proc';
+import { processStartToken } from '../runtime/os/process';
 
-export type { WatchOptions, CustomVerdict, AlertLevel };
+export type { WatchOptions, CustomVerdict, CustomResult, AlertLevel };
 
 export interface InitOptions {
   /** Project name (default "default"). */
@@ -40,8 +48,21 @@ export interface AlertOptions {
   data?: Record<string, unknown>;
 }
 
-/** A custom rule: return a verdict (truthy) to raise an alert, or null/false when all is well. */
-export type CustomWatch = (value: number, step: number) => CustomVerdict | null | undefined | false;
+/**
+ * A custom rule, called as fn(value, step): return a verdict, `true`, or (trackio's shape) a list of alert
+ * objects to raise an alert; null, false or an empty list when all is well.
+ */
+export type CustomWatch = (value: number, step: number) => CustomResult;
+
+/** How a run can end by its own `finish(status)`; trackio's names ('finished', 'failed') are these. */
+export const FINISH_STATUSES = ['finished', 'failed', 'stopped', 'cancelled'] as const;
+export type FinishStatus = (typeof FINISH_STATUSES)[number];
+
+function checkFinishStatus(status: unknown): FinishStatus | undefined {
+  if (status === undefined) return undefined;
+  if (typeof status === 'string' && (FINISH_STATUSES as readonly string[]).includes(status)) return status as FinishStatus;
+  throw new Error(`finish(${JSON.stringify(status)}): the status must be one of ${FINISH_STATUSES.join(', ')} (or nothing: finished, or stopped when a stop was requested)`);
+}
 
 export interface Run {
   readonly id: string;
@@ -57,8 +78,11 @@ export interface Run {
   watch(metric: string, fn: CustomWatch, options?: { stop?: boolean }): void;
   /** True once a watcher (here or in the supervisor) or `tunestudio stop` asked this run to stop. */
   shouldStop(): boolean;
-  /** Ends the run: `finished`, or `stopped` when a stop was requested. */
-  finish(): void;
+  /**
+   * Ends the run: `finished`, or `stopped` when a stop was requested; `finish('failed')` (or 'stopped',
+   * 'cancelled') sets the status. Under a supervisor the process's exit decides, so exit non-zero to fail.
+   */
+  finish(status?: FinishStatus): void;
 }
 
 const active = new Set<DirectRun | SupervisedRun>();
@@ -139,14 +163,19 @@ class DirectRun implements Run {
     return !!stop;
   }
 
-  finish(): void {
+  finish(status?: FinishStatus): void {
+    const wanted = checkFinishStatus(status);
     if (this.ended) return;
     const stop = this.tracker.stopRequested(this.id);
-    this.end(stop ? 'stopped' : 'finished', { exitCode: null, reason: stop ? `stopped: ${stop.reason}` : null });
+    if (wanted && wanted !== 'finished') {
+      this.end(wanted, { exitCode: null, reason: wanted === 'stopped' && stop ? stop.reason : `finish('${wanted}') called by the program` });
+      return;
+    }
+    this.end(stop ? 'stopped' : 'finished', { exitCode: null, reason: stop ? stop.reason : null });
   }
 
   /** Called by finish() and by the exit hooks. */
-  end(status: 'finished' | 'failed' | 'stopped', o: { exitCode?: number | null; signal?: string | null; reason?: string | null }): void {
+  end(status: FinishStatus, o: { exitCode?: number | null; signal?: string | null; reason?: string | null }): void {
     if (this.ended) return;
     this.ended = true;
     clearInterval(this.heartbeat);
@@ -208,7 +237,7 @@ class SupervisedRun implements Run {
     for (const c of this.custom) {
       const v = clean[c.metric];
       if (typeof v !== 'number') continue;
-      let verdict: CustomVerdict | null | undefined | false;
+      let verdict: unknown;
       try {
         verdict = c.fn(v, s);
       } catch (e) {
@@ -231,6 +260,7 @@ class SupervisedRun implements Run {
 
   watch(metric: string, optionsOrFn: WatchOptions | CustomWatch, fnOptions?: { stop?: boolean }): void {
     if (typeof optionsOrFn === 'function') {
+      checkCustomFunction(metric, optionsOrFn);
       const spec = validateWatch(metric, { ...(fnOptions ?? {}), custom: { name: optionsOrFn.name || 'custom' } });
       this.custom.push({ metric, fn: optionsOrFn, state: {}, spec });
       return;
@@ -252,7 +282,8 @@ class SupervisedRun implements Run {
     return !!this.stopReason;
   }
 
-  finish(): void {
+  finish(status?: FinishStatus): void {
+    checkFinishStatus(status);
     this.ended = true;
     active.delete(this);
   }

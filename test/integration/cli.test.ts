@@ -7,7 +7,9 @@ import * as path from 'node:path';
 import { cli, cliJson, cliSpawn, SDK } from '../helpers/cli';
 import { tmpDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
-import { readProcStat } from '../../src/runtime/jobs/proc';
+import { startRuntime } from '../helpers/runtime';
+import { RunDeleteRequest, RunStopRequest } from '../../src/protocol/tracking';
+import { readProcStat } from '../../src/runtime/os/process';
 
 function seed(store: string, dir: string): void {
   const file = path.join(dir, 'seed.js');
@@ -151,7 +153,7 @@ test('run: ≥ 10k random and malformed protocol lines → no crash, exact count
   );
   const r = cli(['run', '--name', 'noisy', '--parser', 'protocol', '--', process.execPath, 'noise.js'], { dir: store, cwd: dir });
   assert.equal(r.code, 0, r.stderr);
-  const expected = JSON.parse(fs.readFileSync(path.join(store, 'jobs', fs.readdirSync(path.join(store, 'jobs'))[0], 'output.log'), 'utf8').trim().split('\n').pop()!);
+  const expected = JSON.parse(fs.readFileSync(path.join(store, 'jobs', fs.readdirSync(path.join(store, 'jobs'))[0], 'stderr.log'), 'utf8').trim().split('\n').pop()!);
   const show = cliJson<{ malformed_lines: number; summary: Record<string, { count: number }> }>(['show', 'noisy'], { dir: store });
   assert.equal(show.summary.m.count, expected.good);
   assert.equal(show.malformed_lines, expected.malformed);
@@ -173,7 +175,7 @@ test('run: a stopping watcher asks through the control channel; a command that i
   assert.match(polite.stdout, /saving and stopping/);
   const p = cliJson<{ status: string; reason: string }>(['show', 'polite'], { dir: store });
   assert.equal(p.status, 'stopped');
-  assert.match(p.reason, /stopped: loss is NaN/);
+  assert.match(p.reason, /^loss is NaN/, 'the reason does not repeat the status word');
   // Ignores everything but signals.
   fs.writeFileSync(path.join(dir, 'stubborn.js'), `let s = 0; setInterval(() => console.log('@tunestudio ' + JSON.stringify({ step: s++, metrics: { loss: 10 } })), 20);`);
   const stubborn = cliSpawn(['run', '--name', 'stubborn', '--grace', '0.5', '--watch', '{"metric":"loss","max_value":5}', '--', process.execPath, 'stubborn.js'], { dir: store, cwd: dir });
@@ -205,4 +207,128 @@ test('run: Ctrl-C cancels the job and no process of its group survives', async (
   const s = cliJson<{ status: string; reason: string }>(['show', 'tree'], { dir: store });
   assert.equal(s.status, 'cancelled');
   assert.match(s.reason, /Ctrl-C/);
+});
+
+test('unknown project, run or metric is an error (exit 1, {"error"} under --json) naming it and listing what exists', (t) => {
+  const dir = tmpDir(t);
+  const store = path.join(dir, '.tunestudio');
+  seed(store, dir);
+  const cases: Array<[string[], RegExp]> = [
+    [['best', '--project', 'nope', '--metric', 'train/loss'], /^no project 'nope'; projects: proj$/],
+    [['summary', '--project', 'nope'], /^no project 'nope'; projects: proj$/],
+    [['runs', '--project', 'nope'], /^no project 'nope'; projects: proj$/],
+    [['alerts', '--project', 'nope'], /^no project 'nope'; projects: proj$/],
+    [['show', 'alpha', '--project', 'nope'], /^no project 'nope'; projects: proj$/],
+    [['best', '--metric', 'loss'], /^no metric 'loss' in any run; its metrics: eval\/acc, train\/loss$/],
+    [['best', '--project', 'proj', '--metric', 'loss'], /^no metric 'loss' in project 'proj'; its metrics: eval\/acc, train\/loss$/],
+    [['history', 'alpha', 'loss'], /^no metric 'loss' in run 'alpha' \(.+\); its metrics: eval\/acc, train\/loss$/],
+    [['compare', 'alpha', 'beta', '--metric', 'loss'], /^no metric 'loss' in the runs alpha, beta; its metrics: eval\/acc, train\/loss$/],
+    [['compare', 'alpha', 'nope'], /^no run with id or name 'nope' \(list them with: tunestudio runs\); recent runs: .*alpha/],
+  ];
+  for (const [args, re] of cases) {
+    const human = cli(args, { dir: store });
+    assert.equal(human.code, 1, `${args.join(' ')}: ${human.stdout}`);
+    assert.equal(human.stdout, '', args.join(' '));
+    assert.match(human.stderr.trim().replace(/^tunestudio: /, ''), re, args.join(' '));
+    const json = cli([...args, '--json'], { dir: store });
+    assert.equal(json.code, 1, `${args.join(' ')} --json`);
+    assert.equal(json.stdout, '');
+    assert.match(JSON.parse(json.stderr).error, re, `${args.join(' ')} --json`);
+  }
+  // A store that does not exist has no projects either.
+  const none = cli(['summary', '--project', 'p', '--json'], { dir: path.join(dir, 'elsewhere'), cwd: dir });
+  assert.equal(none.code, 1);
+  assert.match(JSON.parse(none.stderr).error, /no project 'p'; there are no projects yet/);
+});
+
+test('"no run qualifies" keeps the full best shape with nulls; best and summary rank finished and stopped runs; --status chooses', (t) => {
+  const dir = tmpDir(t);
+  const store = path.join(dir, '.tunestudio');
+  // A patience watcher stops the better run (the normal way early stopping succeeds).
+  fs.writeFileSync(
+    path.join(dir, 'runs.js'),
+    `const { init } = require(${JSON.stringify(SDK)});
+     const a = init({ project: 'es', name: 'early' }); a.watch('loss', { patience: 2 });
+     for (const [i, v] of [1, 0.1, 0.2, 0.3, 0.4].entries()) { if (a.shouldStop()) break; a.log({ loss: v }, i); } a.finish();
+     const b = init({ project: 'es', name: 'full' }); [1, 0.5].forEach((v, i) => b.log({ loss: v }, i)); b.finish();
+     const c = init({ project: 'es', name: 'broke' }); c.log({ loss: 0.01 }, 0); c.finish('failed');`,
+  );
+  const r = require('node:child_process').spawnSync(process.execPath, [path.join(dir, 'runs.js')], { env: { ...process.env, TUNESTUDIO_DIR: store }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const early = cliJson<{ status: string; reason: string }>(['show', 'early'], { dir: store });
+  assert.equal(early.status, 'stopped');
+  assert.match(early.reason, /^loss stopped improving/, 'no "stopped: " before the reason');
+  assert.equal(cliJson<{ status: string }>(['show', 'broke'], { dir: store }).status, 'failed', "finish('failed')");
+  const best = cliJson<{ run: { name: string }; candidates: number }>(['best', '--metric', 'loss'], { dir: store });
+  assert.equal(best.run.name, 'early');
+  assert.equal(best.candidates, 2);
+  assert.equal(cliJson<{ run: { name: string } }>(['best', '--metric', 'loss', '--status', 'finished'], { dir: store }).run.name, 'full');
+  assert.equal(cliJson<{ run: { name: string } }>(['best', '--metric', 'loss', '--include-all'], { dir: store }).run.name, 'broke');
+  const summary = cliJson<{ metrics: Array<{ metric: string; best: { run_name: string } | null }> }>(['summary'], { dir: store });
+  assert.equal(summary.metrics.find((m) => m.metric === 'loss')!.best!.run_name, 'early');
+  assert.equal(cliJson<typeof summary>(['summary', '--status', 'finished'], { dir: store }).metrics[0].best!.run_name, 'full');
+  // Nobody qualifies: an answer, exit 0, every key of the shape present.
+  const none = cli(['best', '--metric', 'loss', '--status', 'cancelled', '--json'], { dir: store });
+  assert.equal(none.code, 0, none.stderr);
+  assert.deepEqual(JSON.parse(none.stdout), { run: null, metric: 'loss', value: null, step: null, mode: 'last', direction: 'min', candidates: 0 });
+  const human = cli(['best', '--metric', 'loss', '--status', 'cancelled'], { dir: store });
+  assert.equal(human.code, 1);
+  assert.match(human.stderr, /no cancelled run has a finite last value of 'loss'/);
+  assert.match(cli(['best', '--help'], { dir: store }).stdout, /finished stopped/);
+});
+
+test('alerts --since without an offset is read as UTC, also on a UTC−5 machine', (t) => {
+  const dir = tmpDir(t);
+  const store = path.join(dir, '.tunestudio');
+  seed(store, dir);
+  const alerts = cliJson<Array<{ id: number; created_at: string }>>(['alerts'], { dir: store });
+  assert.ok(alerts.length >= 1);
+  const first = Date.parse(alerts[0].created_at);
+  // One second before the first alert, written as Python's utcnow().isoformat() writes it: no offset.
+  const naive = new Date(first - 1000).toISOString().replace(/Z$/, '');
+  const env = { TZ: 'America/New_York' };
+  // The child really runs at UTC−5: it parses a naive time 5 hours off UTC.
+  const probe = require('node:child_process').spawnSync(process.execPath, ['-e', 'process.stdout.write(String(new Date("2026-12-04T10:00:00").getTimezoneOffset()))'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  assert.equal(probe.stdout, '300');
+  const r = cli(['alerts', '--since', naive, '--json'], { dir: store, env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).map((a: { id: number }) => a.id), alerts.map((a) => a.id), 'every alert since then, none missed');
+  const later = new Date(Date.parse(alerts[alerts.length - 1].created_at) + 1000).toISOString().replace(/Z$/, '');
+  assert.deepEqual(JSON.parse(cli(['alerts', '--since', later, '--json'], { dir: store, env }).stdout), []);
+  assert.match(cli(['alerts', '--help'], { dir: store }).stdout.replace(/\s+/g, ' '), /a time without an offset is UTC/);
+});
+
+test('issue 13: a run rule is refused the same way through the CLI and through the runtime request (delete while running, stop when not running)', async (t) => {
+  const dir = tmpDir(t);
+  const store = path.join(dir, '.tunestudio');
+  seed(store, dir);
+  // A run whose process is alive (so no reaper marks it crashed) until the test ends.
+  const live = require('node:child_process').spawn(
+    process.execPath,
+    ['-e', `const { init } = require(${JSON.stringify(SDK)}); const r = init({ project: 'proj', name: 'busy' }); r.log({ 'train/loss': 1 }, 0); console.log('ready'); setInterval(() => {}, 1000);`],
+    { env: { ...process.env, TUNESTUDIO_DIR: store }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  t.after(() => live.kill('SIGKILL'));
+  let out = '';
+  live.stdout.on('data', (d: Buffer) => (out += d));
+  await waitFor(() => out.includes('ready'), 'the running run to be created');
+  const rt = await startRuntime({ storeDir: store });
+  t.after(() => rt.stop());
+
+  const viaCli = cli(['delete', 'busy', '--yes', '--json'], { dir: store });
+  assert.equal(viaCli.code, 1);
+  const cliMessage = JSON.parse(viaCli.stderr).error as string;
+  assert.match(cliMessage, /^run 'busy' \(.+\) is still running; stop it first/);
+  const viaRuntime = await rt.request(RunDeleteRequest.type, { run: 'busy' }).then(
+    () => assert.fail('the runtime deleted a running run'),
+    (e: Error) => e.message,
+  );
+  assert.equal(viaRuntime, cliMessage, 'one rule, one message, whichever face');
+  assert.equal(cliJson<Array<{ name: string }>>(['runs'], { dir: store }).filter((r) => r.name === 'busy').length, 1, 'nothing deleted');
+
+  const stopCli = cli(['stop', 'alpha', '--json'], { dir: store });
+  assert.equal(stopCli.code, 1);
+  const stopMessage = JSON.parse(stopCli.stderr).error as string;
+  assert.match(stopMessage, /^run 'alpha' \(.+\) is finished, not running; nothing to stop$/);
+  assert.deepEqual(await rt.request(RunStopRequest.type, { run: 'alpha' }), { stopRequested: false, message: stopMessage });
 });

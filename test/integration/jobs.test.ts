@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { JobGetRequest, JobSubmitRequest, JobsListRequest, JobCancelRequest, type Job, type JobSpec } from '../../src/protocol/jobs';
+import { JobGetRequest, JobSubmitRequest, JobsListRequest, JobCancelRequest, JobRetryRequest, type Job, type JobSpec } from '../../src/protocol/jobs';
 import { RunShowRequest } from '../../src/protocol/tracking';
 import { RuntimeStatusRequest } from '../../src/protocol/runtime';
-import { readProcStat } from '../../src/runtime/jobs/proc';
+import { readProcStat } from '../../src/runtime/os/process';
 import { startRuntime, type RuntimeHandle } from '../helpers/runtime';
 import { cli, cliJson } from '../helpers/cli';
 import { tmpDir } from '../helpers/tmp';
@@ -327,4 +327,68 @@ test('100 MB of output and 1 MB lines: no deadlock, everything read, frames coll
   assert.equal(log.filter((l) => l.startsWith('y'))[0].length, 1024 * 1024);
   assert.deepEqual(log.filter((l) => l.includes('progress')), ['progress 100/100'], 'one line for 101 frames');
   assert.equal(cliJson<{ summary: { loss: { last: number } } }>(['show', 'flood'], { dir: ws.store }).summary.loss.last, 0.5);
+});
+
+test('tunestudio run: stdout stays on stdout and stderr on stderr (both tracked), protocol lines are not echoed, each alert is printed when raised, the last line says "stopped" once', (t) => {
+  const ws = workspace(t);
+  // Writes ordinary lines and protocol lines on both streams; honours the stop request of the NaN watcher.
+  writeScript(
+    ws,
+    'two.js',
+    `const fs = require('fs'); let s = 0;
+     const stop = () => { try { return JSON.parse(fs.readFileSync(process.env.TUNESTUDIO_CONTROL, 'utf8')).commands.some((c) => c.cmd === 'stop'); } catch { return false; } };
+     const t = setInterval(() => {
+       console.log('out line ' + s);
+       console.error('err line ' + s);
+       console.error('@tunestudio ' + JSON.stringify({ step: s, metrics: { 'eval/acc': s / 10 } }));
+       console.log('@tunestudio ' + JSON.stringify({ step: s, metrics: { loss: s < 5 ? 1 / (s + 1) : null } }).replace('null', 'NaN'));
+       s++;
+       if (stop()) { console.log('saving and stopping'); clearInterval(t); }
+     }, 20);`,
+  );
+  const r = cli(['run', '--name', 'split', '--watch', '{"metric":"loss","nan":true}', '--', node, 'two.js'], { dir: ws.store, cwd: ws.dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^out line 0$/m);
+  assert.match(r.stdout, /saving and stopping/);
+  assert.doesNotMatch(r.stdout, /err line/, 'stderr is not merged into stdout');
+  assert.match(r.stderr, /^err line 0$/m);
+  assert.doesNotMatch(r.stderr, /out line/);
+  assert.doesNotMatch(r.stdout + r.stderr, /@tunestudio/, 'protocol lines are consumed, not echoed');
+  const alertLines = r.stderr.split('\n').filter((l) => l.startsWith('[tunestudio '));
+  assert.deepEqual(alertLines, ['[tunestudio error] loss is NaN at step 5 — stopping the run']);
+  const last = r.stderr.trim().split('\n').pop()!;
+  assert.match(last, /^tunestudio: run split \(\w+\) stopped: loss is NaN$/);
+  const show = cliJson<{ status: string; summary: Record<string, { last: number; count: number }> }>(['show', 'split'], { dir: ws.store });
+  assert.equal(show.status, 'stopped');
+  assert.ok(show.summary['eval/acc'].count >= 6, `protocol lines on stderr are ingested too: ${JSON.stringify(show.summary)}`);
+  assert.equal(show.summary.loss.count >= 6, true);
+});
+
+test('the job rules are one: cancelling a finished job and retrying a running one are refused the same way through the runtime and the CLI', async (t) => {
+  const ws = workspace(t);
+  const rt = await runtime(t, ws);
+  writeScript(ws, 'quick.js', `console.log('done');`);
+  writeScript(ws, 'gate.js', `const fs = require('fs'); const t = setInterval(() => { if (fs.existsSync('open-gate')) clearInterval(t); }, 20);`);
+  const quick = await submit(rt, ws, { name: 'quick', command: [node, 'quick.js'] });
+  await until(rt, quick.id, ['completed']);
+  const gate = await submit(rt, ws, { name: 'gate', command: [node, 'gate.js'] });
+  await until(rt, gate.id, ['running']);
+  const refusals: Array<[string, () => Promise<unknown>, string[], RegExp]> = [
+    ['cancel a completed job', () => rt.request(JobCancelRequest.type, { id: quick.id }), ['cancel', quick.id], new RegExp(`job ${quick.id} \\(quick\\) is already completed`)],
+    ['retry a running job', () => rt.request(JobRetryRequest.type, { id: gate.id }), ['retry', gate.id], new RegExp(`job ${gate.id} \\(gate\\) is running; only finished jobs can be retried`)],
+  ];
+  try {
+    for (const [what, viaRuntime, viaCli, message] of refusals) {
+      await assert.rejects(viaRuntime(), message, `${what} through the runtime`);
+      if (viaCli[0] === 'retry') continue; // the CLI has no retry command
+      const r = cli(viaCli, { dir: ws.store });
+      assert.equal(r.code, 1, `${what} through the CLI: ${r.stderr}`);
+      assert.match(r.stderr, message, `${what} through the CLI`);
+    }
+    assert.equal((await rt.request(JobGetRequest.type, { id: quick.id })).state, 'completed');
+    assert.equal((await rt.request(JobGetRequest.type, { id: gate.id })).state, 'running');
+  } finally {
+    fs.writeFileSync(path.join(ws.dir, 'open-gate'), '');
+  }
+  await until(rt, gate.id, ['completed']);
 });

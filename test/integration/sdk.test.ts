@@ -209,3 +209,49 @@ test('under a supervisor the SDK prints protocol lines and never opens the store
   ]);
   assert.equal(fs.existsSync(store), false);
 });
+
+test("issue 12: a custom watcher of the wrong arity throws at watch() (direct and supervised); finish(status) takes trackio's names", (t) => {
+  const dir = tmpDir(t);
+  const store = path.join(dir, '.tunestudio');
+  const body = `const r = init({ name: 'arity' });
+    try { r.watch('loss', (metric, value, step) => null); console.log('accepted'); } catch (e) { console.log('refused: ' + e.message); }
+    try { r.finish('bogus'); } catch (e) { console.log('finish refused: ' + e.message); }
+    r.finish('failed');`;
+  for (const env of [{}, { TUNESTUDIO_SUPERVISED: '1', TUNESTUDIO_RUN_ID: 'abc' }]) {
+    const r = runNode(script(dir, body), store, env);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /refused: watch\('loss', fn\): a custom watcher is called as fn\(value, step\) — 2 arguments — but this function declares 3/, JSON.stringify(env));
+    assert.match(r.stdout, /finish refused: finish\("bogus"\): the status must be one of finished, failed, stopped, cancelled/);
+  }
+  const run = runs(store).find((x) => x.name === 'arity')!;
+  assert.equal(run.status, 'failed', "finish('failed')");
+  assert.match(run.reason ?? '', /finish\('failed'\)/);
+});
+
+test('issue 12: NaN/±Infinity in an alert\'s data are "NaN"/"Infinity"/"-Infinity" whether the SDK writes the store or prints protocol lines', (t) => {
+  const dir = tmpDir(t);
+  const store = path.join(dir, '.tunestudio');
+  const body = (name: string) => `const r = init({ name: '${name}' }); r.alert({ title: 't', data: { v: NaN, hi: Infinity, lo: [-Infinity] } }); r.finish();`;
+  assert.equal(runNode(script(dir, body('direct')), store).status, 0);
+  const sup = cli(['run', '--name', 'supervised', '--', process.execPath, script(dir, body('supervised'))], { dir: store, cwd: dir });
+  assert.equal(sup.code, 0, sup.stderr);
+  const alerts = JSON.parse(cli(['alerts', '--json'], { dir: store }).stdout) as Array<{ run_name: string; data: Record<string, unknown> }>;
+  for (const name of ['direct', 'supervised']) assert.deepEqual(alerts.find((a) => a.run_name === name)?.data, { v: 'NaN', hi: 'Infinity', lo: ['-Infinity'] }, name);
+});
+
+test('issue 12: a bad {"watch": …} line under `tunestudio run` raises a warn alert naming the problem', (t) => {
+  const dir = tmpDir(t);
+  const store = path.join(dir, '.tunestudio');
+  const file = path.join(dir, 'bad-watch.js');
+  fs.writeFileSync(file, `console.log('@tunestudio ' + JSON.stringify({ watch: { metric: 'loss', patience: 3, mode: 'MIN' } })); console.log('@tunestudio {"step": 0, "metrics": {"loss": 1}}');`);
+  const r = cli(['run', '--name', 'badwatch', '--', process.execPath, file], { dir: store, cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /the watch on 'loss' was refused: 'mode' must be 'min' or 'max'/, 'said on the terminal as it is raised');
+  const alerts = JSON.parse(cli(['alerts', '--run', 'badwatch', '--json'], { dir: store }).stdout) as Array<{ level: string; reason: string; title: string }>;
+  assert.equal(alerts.length, 1);
+  assert.equal(alerts[0].level, 'warn');
+  assert.equal(alerts[0].reason, 'invalid_watch');
+  assert.match(alerts[0].title, /the watch on 'loss' was refused: 'mode' must be 'min' or 'max'/);
+  const show = JSON.parse(cli(['show', 'badwatch', '--json'], { dir: store }).stdout) as { malformed_lines: number };
+  assert.equal(show.malformed_lines, 1);
+});

@@ -1,10 +1,11 @@
 // Alert commands: show an alert's step in its run's dashboard, acknowledge
-// and clear (the selection, a run's alerts, or all).
+// and clear (the selection, a run's alerts, or all); and where new alerts go
+// (toasts and open dashboards).
 import * as vscode from 'vscode';
-import { AlertsAcknowledgeRequest, AlertsClearRequest, AlertsListRequest, type Alert } from '../../protocol/tracking';
+import { AlertRaisedNotification, AlertsAcknowledgeRequest, AlertsClearRequest, AlertsListRequest, type Alert } from '../../protocol/tracking';
+import type { Ctx } from '../ctx';
 import { DashboardPanel } from '../panels/dashboardPanel';
 import type { AlertNode } from '../views/alertsTree';
-import type { Ui } from './runs';
 
 function alertsFrom(arg?: unknown, selection?: unknown): Alert[] {
   const list = Array.isArray(selection) && selection.length ? selection : arg === undefined ? [] : [arg];
@@ -18,20 +19,21 @@ function alertsFrom(arg?: unknown, selection?: unknown): Alert[] {
   return [...out.values()];
 }
 
-/** Opens the alert's run dashboard scrolled to its metric and step. */
-export function openAlert(ui: Ui, a: Pick<Alert, 'id' | 'run_id' | 'metric' | 'step'>): DashboardPanel {
-  return DashboardPanel.show(ui.context, ui.runtime, [a.run_id], a.step !== null ? { focus: { step: a.step, metric: a.metric, runId: a.run_id, alertId: a.id } } : {});
-}
-
-export function registerAlertCommands(ui: Ui): vscode.Disposable[] {
-  const { runtime } = ui;
+export function register(ctx: Ctx): void {
+  const { runtime } = ctx;
+  // The language client keeps one handler per notification method (a second registration replaces
+  // the first), so new alerts are heard once here and fanned out.
+  runtime.onNotification(AlertRaisedNotification.type, (p) => {
+    ctx.notifications.onAlert(p.alert);
+    DashboardPanel.onAlertRaised(p.alert);
+  });
   const fail = (e: unknown) => void vscode.window.showErrorMessage(`Tune Studio: ${(e as Error).message}`);
 
   const acknowledge = async (ids: number[]) => {
     if (!ids.length) return;
     try {
       await runtime.request(AlertsAcknowledgeRequest.type, { ids });
-      ui.alerts.refresh();
+      ctx.alertsTree.refresh();
     } catch (e) {
       fail(e);
     }
@@ -40,16 +42,16 @@ export function registerAlertCommands(ui: Ui): vscode.Disposable[] {
     if (!ids.length) return;
     try {
       await runtime.request(AlertsClearRequest.type, { ids });
-      ui.alerts.refresh();
+      ctx.alertsTree.refresh();
     } catch (e) {
       fail(e);
     }
   };
 
-  return [
+  ctx.subscribe(
     vscode.commands.registerCommand('tuneStudio.openAlert', (arg?: unknown) => {
       const [a] = alertsFrom(arg);
-      if (a) return openAlert(ui, a);
+      if (a) return ctx.openAlert(a);
       return undefined;
     }),
     vscode.commands.registerCommand('tuneStudio.acknowledgeAlert', (arg?: unknown, selection?: unknown) => acknowledge(alertsFrom(arg, selection).filter((a) => !a.acknowledged).map((a) => a.id))),
@@ -64,5 +66,5 @@ export function registerAlertCommands(ui: Ui): vscode.Disposable[] {
       const ok = await vscode.window.showWarningMessage(`Clear all ${all.length} alerts? They are deleted from the store (the runs and their metrics stay).`, { modal: true }, 'Clear All');
       if (ok === 'Clear All') await clear(all.map((a) => a.id));
     }),
-  ];
+  );
 }

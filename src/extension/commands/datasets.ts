@@ -17,12 +17,11 @@ import {
   type DatasetSummary,
   type SampleSummary,
 } from '../../protocol/datasets';
-import type { Runtime } from '../runtime';
 import { JobCancelRequest, JobGetRequest, type Job } from '../../protocol/jobs';
-import { escapeHtml, renderPage, webviewOptions } from '../panels/webviewHtml';
-import type { DatasetNode, DatasetsTree, DatasetsTreeNode, SampleNode } from '../views/datasetsTree';
+import { PlayerPanel } from '../panels/player/playerPanel';
+import type { DatasetNode, DatasetsTreeNode, SampleNode } from '../views/datasetsTree';
+import type { Ctx } from '../ctx';
 
-const PLAYER_VIEW_TYPE = 'tuneStudio.samplePlayer';
 
 function errorMessage(e: unknown): string {
   return (e as Error)?.message ?? String(e);
@@ -39,7 +38,9 @@ function guarded<A extends unknown[]>(fn: (...args: A) => Promise<unknown>): (..
   };
 }
 
-export function registerDatasetCommands(context: vscode.ExtensionContext, runtime: Runtime, tree: DatasetsTree): void {
+export function register(ctx: Ctx): void {
+  const { context, runtime } = ctx;
+  const tree = ctx.datasetsTree;
   /** The dataset a command acts on: the clicked node's, else one picked from the list. */
   async function datasetOf(node?: DatasetsTreeNode): Promise<DatasetSummary | undefined> {
     if (node) return node.dataset;
@@ -134,30 +135,9 @@ export function registerDatasetCommands(context: vscode.ExtensionContext, runtim
     else void vscode.window.showInformationMessage(target);
   }
 
-  let player: vscode.WebviewPanel | undefined;
   async function play(node: SampleNode): Promise<void> {
     const info = await runtime.request(SampleInfoRequest.type, { dir: node.dataset.dir, stem: node.sample.stem });
-    const datasetUri = vscode.Uri.file(node.dataset.dir);
-    // Only the webview bundle and this dataset's folder are readable by the page; no scripts at all.
-    const options = { ...webviewOptions(context.extensionUri, [datasetUri]), enableScripts: false };
-    if (!player) {
-      player = vscode.window.createWebviewPanel(PLAYER_VIEW_TYPE, info.stem, vscode.ViewColumn.Beside, options);
-      player.onDidDispose(() => (player = undefined));
-    } else {
-      player.webview.options = options;
-      player.reveal(vscode.ViewColumn.Beside);
-    }
-    player.title = `▶ ${info.stem}`;
-    const src = player.webview.asWebviewUri(vscode.Uri.file(info.audio));
-    const body = `<h1>${escapeHtml(info.stem)}</h1>
-<audio controls autoplay preload="auto" src="${escapeHtml(src.toString())}"></audio>
-<p class="muted">${escapeHtml(node.dataset.name)} · ${info.duration !== null ? `${info.duration.toFixed(1)} s` : 'duration unknown'}${info.codec ? ` · ${escapeHtml(info.codec)}` : ''}${info.sampleRate ? ` · ${info.sampleRate} Hz` : ''}</p>
-<h2>Prompt</h2><p>${info.tags.length ? info.tags.map((t) => `<code>${escapeHtml(t)}</code>`).join(' ') : '<span class="muted">none</span>'}</p>
-<h2>Lyrics</h2><pre>${info.lyricsText ? escapeHtml(info.lyricsText) : '<span class="muted">none</span>'}${info.lyricsTruncated ? '\n…' : ''}</pre>`;
-    // renderPage gives the strict CSP (nonce, media-src limited to the webview's own resources); this page needs no script.
-    player.webview.html = renderPage(player.webview, context.extensionUri, 'player', `Play ${info.stem}`)
-      .replace(/<script[^>]*><\/script>\n?/, '')
-      .replace('<div id="app" role="main"></div>', `<div id="app" role="main">${body}</div>`);
+    PlayerPanel.show(context.extensionUri, node.dataset.dir, node.dataset.name, info);
   }
 
   // Re-validate a dataset when one of its text files is saved, so the Problems panel follows the edit.

@@ -1,8 +1,7 @@
 // Job commands: New Job… (a preset's fields asked one by one, optionally saved
 // as a *.tunejob.json), Submit Job File, Cancel, Retry, Save Checkpoint Now,
-// Sample Now (the control channel), Open Run, Show Log. Logs open as
-// read-only documents that follow the file as the job writes it.
-import * as fs from 'node:fs';
+// Sample Now (the control channel), Open Run, Show Log (a read-only document
+// that follows the file as the job writes it: ../logDocuments.ts).
 import * as vscode from 'vscode';
 import {
   FINAL_JOB_STATES,
@@ -20,134 +19,7 @@ import {
 import type { ControlCommandName } from '../../protocol/control';
 import { DashboardPanel } from '../panels/dashboardPanel';
 import type { JobNode } from '../views/jobsTree';
-import type { Ui } from './runs';
-
-export const LOG_SCHEME = 'tunestudio-log';
-/** The end of the log shown (a log can be gigabytes; the full file is one click away). */
-const TAIL_BYTES = 2 * 1024 * 1024;
-
-/**
- * Read-only documents showing the end of a log file, refreshed as it grows.
- * Editors scrolled to the bottom stay at the bottom (like `tail -f`);
- * editors scrolled up stay where they are.
- */
-export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
-  private static instance: LogDocuments | undefined;
-  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.emitter.event;
-  private readonly watching = new Map<string, { file: string; listener: (cur: fs.Stats, prev: fs.Stats) => void }>();
-  /** Editors (by document uri) whose last line is visible: they follow the end. */
-  private readonly following = new WeakMap<vscode.TextEditor, boolean>();
-  private readonly disposables: vscode.Disposable[] = [];
-
-  static get(): LogDocuments {
-    if (!LogDocuments.instance) throw new Error('log documents are not registered');
-    return LogDocuments.instance;
-  }
-
-  constructor() {
-    LogDocuments.instance = this;
-    this.disposables.push(
-      vscode.workspace.registerTextDocumentContentProvider(LOG_SCHEME, this),
-      vscode.window.onDidChangeTextEditorVisibleRanges((e) => {
-        if (e.textEditor.document.uri.scheme !== LOG_SCHEME) return;
-        const last = e.textEditor.document.lineCount - 1;
-        this.following.set(e.textEditor, e.visibleRanges.some((r) => r.end.line >= last - 1));
-      }),
-      vscode.workspace.onDidChangeTextDocument((e) => {
-        if (e.document.uri.scheme !== LOG_SCHEME) return;
-        for (const ed of vscode.window.visibleTextEditors) {
-          if (ed.document === e.document && this.following.get(ed) !== false) revealEnd(ed);
-        }
-      }),
-      vscode.workspace.onDidCloseTextDocument((d) => {
-        if (d.uri.scheme === LOG_SCHEME) this.unwatch(d.uri.toString());
-      }),
-    );
-  }
-
-  uriFor(file: string, title: string, jobId?: string): vscode.Uri {
-    const name = title.replace(/[\\/:*?"<>|#%]+/g, '_');
-    const query = new URLSearchParams({ file, ...(jobId ? { job: jobId } : {}) }).toString();
-    return vscode.Uri.from({ scheme: LOG_SCHEME, path: `/${name}.log`, query });
-  }
-
-  provideTextDocumentContent(uri: vscode.Uri): string {
-    const file = new URLSearchParams(uri.query).get('file') ?? '';
-    this.watch(uri.toString(), file);
-    let fd: number | undefined;
-    try {
-      fd = fs.openSync(file, 'r');
-      const size = fs.fstatSync(fd).size;
-      const start = Math.max(0, size - TAIL_BYTES);
-      const buf = Buffer.alloc(size - start);
-      fs.readSync(fd, buf, 0, buf.length, start);
-      let text = buf.toString('utf8');
-      if (start > 0) {
-        text = text.slice(text.indexOf('\n') + 1);
-        text = `[Tune Studio: the last ${mb(TAIL_BYTES)} of ${mb(size)} — the whole log is ${file}]\n${text}`;
-      }
-      return text || '(no output yet — lines appear here as the job writes them)\n';
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return `(no output yet — the log ${file} appears when the job starts)\n`;
-      return `Cannot read the log ${file}: ${(e as Error).message}\n`;
-    } finally {
-      if (fd !== undefined) fs.closeSync(fd);
-    }
-  }
-
-  // A stat watch works for files that do not exist yet, outside the workspace and on any file system.
-  private watch(key: string, file: string): void {
-    if (this.watching.has(key) || !file) return;
-    let timer: NodeJS.Timeout | undefined;
-    const listener = (cur: fs.Stats, prev: fs.Stats) => {
-      if (cur.size === prev.size && cur.mtimeMs === prev.mtimeMs) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => this.emitter.fire(vscode.Uri.parse(key)), 150);
-    };
-    fs.watchFile(file, { interval: 500, persistent: false }, listener);
-    this.watching.set(key, { file, listener });
-  }
-
-  private unwatch(key: string): void {
-    const w = this.watching.get(key);
-    if (!w) return;
-    fs.unwatchFile(w.file, w.listener);
-    this.watching.delete(key);
-  }
-
-  async open(file: string, title: string, jobId?: string): Promise<vscode.TextEditor> {
-    const doc = await vscode.workspace.openTextDocument(this.uriFor(file, title, jobId));
-    const typed = doc.languageId === 'log' ? doc : await vscode.languages.setTextDocumentLanguage(doc, 'log').then(
-      (d) => d,
-      () => doc,
-    );
-    const ed = await vscode.window.showTextDocument(typed, { preview: false });
-    this.following.set(ed, true);
-    revealEnd(ed);
-    return ed;
-  }
-
-  dispose(): void {
-    for (const key of [...this.watching.keys()]) this.unwatch(key);
-    this.disposables.forEach((d) => d.dispose());
-    this.emitter.dispose();
-    if (LogDocuments.instance === this) LogDocuments.instance = undefined;
-  }
-}
-
-function revealEnd(ed: vscode.TextEditor): void {
-  const last = ed.document.lineAt(Math.max(0, ed.document.lineCount - 1)).range.end;
-  ed.revealRange(new vscode.Range(last, last), vscode.TextEditorRevealType.Default);
-}
-
-function mb(n: number): string {
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
-}
-
-export function openLog(file: string, title: string, jobId?: string): Promise<vscode.TextEditor> {
-  return LogDocuments.get().open(file, title, jobId);
-}
+import type { Ctx } from '../ctx';
 
 // ------------------------------------------------------------------ commands
 
@@ -163,8 +35,8 @@ function jobsFrom(arg?: unknown, selection?: unknown): Job[] {
   return out;
 }
 
-async function pickJob(ui: Ui, title: string, filter: (j: Job) => boolean): Promise<Job[]> {
-  const jobs = (await ui.runtime.request(JobsListRequest.type, {})).filter(filter);
+async function pickJob(ctx: Ctx, title: string, filter: (j: Job) => boolean): Promise<Job[]> {
+  const jobs = (await ctx.runtime.request(JobsListRequest.type, {})).filter(filter);
   if (!jobs.length) {
     void vscode.window.showInformationMessage('Tune Studio: no job to pick.');
     return [];
@@ -176,15 +48,14 @@ async function pickJob(ui: Ui, title: string, filter: (j: Job) => boolean): Prom
   return pick ? [pick.job] : [];
 }
 
-export function registerJobCommands(ui: Ui): vscode.Disposable[] {
-  const { runtime, context } = ui;
-  const logs = new LogDocuments();
+export function register(ctx: Ctx): void {
+  const { runtime, context, logs } = ctx;
   const fail = (e: unknown) => void vscode.window.showErrorMessage(`Tune Studio: ${(e as Error).message}`);
   const isActive = (j: Job) => !(FINAL_JOB_STATES as readonly string[]).includes(j.state);
 
   const cancel = async (arg?: unknown, selection?: unknown) => {
     let jobs = jobsFrom(arg, selection).filter(isActive);
-    if (!jobs.length) jobs = await pickJob(ui, 'Tune Studio: Cancel Job', isActive);
+    if (!jobs.length) jobs = await pickJob(ctx, 'Tune Studio: Cancel Job', isActive);
     if (!jobs.length) return;
     const running = jobs.filter((j) => j.state !== 'queued');
     if (running.length) {
@@ -203,12 +74,12 @@ export function registerJobCommands(ui: Ui): vscode.Disposable[] {
         fail(e);
       }
     }
-    ui.jobs.refreshNow();
+    ctx.jobsTree.refreshNow();
   };
 
   const retry = async (arg?: unknown, selection?: unknown) => {
     let jobs = jobsFrom(arg, selection).filter((j) => !isActive(j));
-    if (!jobs.length) jobs = await pickJob(ui, 'Tune Studio: Retry Job', (j) => !isActive(j));
+    if (!jobs.length) jobs = await pickJob(ctx, 'Tune Studio: Retry Job', (j) => !isActive(j));
     for (const j of jobs) {
       try {
         const next = await runtime.request(JobRetryRequest.type, { id: j.id });
@@ -217,12 +88,12 @@ export function registerJobCommands(ui: Ui): vscode.Disposable[] {
         fail(e);
       }
     }
-    ui.jobs.refreshNow();
+    ctx.jobsTree.refreshNow();
   };
 
   const control = (command: ControlCommandName, what: string) => async (arg?: unknown, selection?: unknown) => {
     let jobs = jobsFrom(arg, selection).filter((j) => j.state === 'running');
-    if (!jobs.length) jobs = await pickJob(ui, `Tune Studio: ${what}`, (j) => j.state === 'running');
+    if (!jobs.length) jobs = await pickJob(ctx, `Tune Studio: ${what}`, (j) => j.state === 'running');
     for (const j of jobs) {
       try {
         const r = await runtime.request(JobControlRequest.type, { id: j.id, command });
@@ -235,7 +106,7 @@ export function registerJobCommands(ui: Ui): vscode.Disposable[] {
 
   const openRun = async (arg?: unknown) => {
     let jobs = jobsFrom(arg).filter((j) => j.run_id);
-    if (!jobs.length) jobs = await pickJob(ui, 'Tune Studio: Open Job Run', (j) => !!j.run_id);
+    if (!jobs.length) jobs = await pickJob(ctx, 'Tune Studio: Open Job Run', (j) => !!j.run_id);
     const runIds = jobs.map((j) => j.run_id!).filter(Boolean);
     if (!runIds.length) {
       if (jobs.length) void vscode.window.showInformationMessage(`Tune Studio: job '${jobs[0].name}' has no run yet; it gets one when it starts.`);
@@ -246,29 +117,28 @@ export function registerJobCommands(ui: Ui): vscode.Disposable[] {
 
   const showLog = async (arg?: unknown) => {
     let jobs = jobsFrom(arg);
-    if (!jobs.length) jobs = await pickJob(ui, 'Tune Studio: Show Job Log', () => true);
+    if (!jobs.length) jobs = await pickJob(ctx, 'Tune Studio: Show Job Log', () => true);
     const j = jobs[0];
     if (!j) return;
     await logs.open(j.log_path, `${j.name} (${j.id})`, j.id);
   };
 
-  return [
-    logs,
-    vscode.commands.registerCommand('tuneStudio.newJob', () => newJob(ui).catch(fail)),
-    vscode.commands.registerCommand('tuneStudio.submitJobFile', (uri?: vscode.Uri) => submitJobFile(ui, uri).catch(fail)),
+  ctx.subscribe(
+    vscode.commands.registerCommand('tuneStudio.newJob', () => newJob(ctx).catch(fail)),
+    vscode.commands.registerCommand('tuneStudio.submitJobFile', (uri?: vscode.Uri) => submitJobFile(ctx, uri).catch(fail)),
     vscode.commands.registerCommand('tuneStudio.cancelJob', cancel),
     vscode.commands.registerCommand('tuneStudio.retryJob', retry),
     vscode.commands.registerCommand('tuneStudio.saveCheckpoint', control('save', 'Save Checkpoint Now')),
     vscode.commands.registerCommand('tuneStudio.sampleNow', control('sample', 'Sample Now')),
     vscode.commands.registerCommand('tuneStudio.openJobRun', openRun),
     vscode.commands.registerCommand('tuneStudio.showJobLog', showLog),
-  ];
+  );
 }
 
 // ------------------------------------------------------------------ New Job…
 
-async function newJob(ui: Ui): Promise<void> {
-  const presets = await ui.runtime.request(JobPresetsRequest.type, undefined);
+async function newJob(ctx: Ctx): Promise<void> {
+  const presets = await ctx.runtime.request(JobPresetsRequest.type, undefined);
   if (!presets.length) throw new Error('the runtime offers no job presets');
   const preset = await vscode.window.showQuickPick(
     presets.map((p) => ({ label: p.label, detail: p.description, preset: p })),
@@ -277,7 +147,7 @@ async function newJob(ui: Ui): Promise<void> {
   if (!preset) return;
   const values = await askFields(preset.preset);
   if (!values) return;
-  const spec = await ui.runtime.request(JobFromPresetRequest.type, { preset: preset.preset.id, values });
+  const spec = await ctx.runtime.request(JobFromPresetRequest.type, { preset: preset.preset.id, values });
   const choice = await vscode.window.showQuickPick(
     [
       { label: '$(play) Submit', detail: 'Queue the job now', id: 'submit' },
@@ -306,8 +176,8 @@ async function newJob(ui: Ui): Promise<void> {
       return;
     }
   }
-  const job = await ui.runtime.request(JobSubmitRequest.type, specFile ? { specFile } : { spec });
-  announce(ui, job);
+  const job = await ctx.runtime.request(JobSubmitRequest.type, specFile ? { specFile } : { spec });
+  announce(ctx, job);
 }
 
 /** "x", "x.json", "x.tunejob.json", "x.tunejob.json.tunejob.json" → "x.tunejob.json". */
@@ -391,23 +261,23 @@ function askField(f: PresetField, index: number, total: number, title: string, p
   });
 }
 
-function announce(ui: Ui, job: Job): void {
+function announce(ctx: Ctx, job: Job): void {
   const where = job.state === 'queued' ? (job.queue_position ? ` (#${job.queue_position} in the queue)` : '') : ` (${job.state})`;
   void vscode.window.showInformationMessage(`Tune Studio: job '${job.name}' submitted${where}.`, 'Show Log', 'Open Dashboard').then(async (a) => {
-    if (a === 'Show Log') await openLog(job.log_path, `${job.name} (${job.id})`, job.id);
+    if (a === 'Show Log') await ctx.logs.open(job.log_path, `${job.name} (${job.id})`, job.id);
     if (a === 'Open Dashboard') {
       // The job gets its run when it starts.
-      const fresh = (await ui.runtime.request(JobsListRequest.type, {})).find((j) => j.id === job.id);
-      if (fresh?.run_id) DashboardPanel.show(ui.context, ui.runtime, [fresh.run_id]);
+      const fresh = (await ctx.runtime.request(JobsListRequest.type, {})).find((j) => j.id === job.id);
+      if (fresh?.run_id) DashboardPanel.show(ctx.context, ctx.runtime, [fresh.run_id]);
       else void vscode.window.showInformationMessage(`Tune Studio: job '${job.name}' has not started yet, so it has no run to show.`);
     }
   });
-  ui.jobs.refreshNow();
+  ctx.jobsTree.refreshNow();
 }
 
 // ------------------------------------------------------------------ Submit Job File
 
-async function submitJobFile(ui: Ui, uri?: vscode.Uri): Promise<void> {
+async function submitJobFile(ctx: Ctx, uri?: vscode.Uri): Promise<void> {
   let target = uri instanceof vscode.Uri ? uri : undefined;
   const active = vscode.window.activeTextEditor?.document;
   if (!target && active?.uri.path.endsWith('.tunejob.json')) target = active.uri;
@@ -428,6 +298,6 @@ async function submitJobFile(ui: Ui, uri?: vscode.Uri): Promise<void> {
   if (!target.path.endsWith('.tunejob.json')) throw new Error(`'${target.fsPath}' is not a job file: job files are named *.tunejob.json.`);
   const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === target!.toString());
   if (doc?.isDirty) await doc.save();
-  const job = await ui.runtime.request(JobSubmitRequest.type, { specFile: target.fsPath });
-  announce(ui, job);
+  const job = await ctx.runtime.request(JobSubmitRequest.type, { specFile: target.fsPath });
+  announce(ctx, job);
 }

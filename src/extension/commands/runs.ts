@@ -6,27 +6,17 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { JobsListRequest } from '../../protocol/jobs';
 import { RuntimeStatusRequest } from '../../protocol/runtime';
-import { AlertRaisedNotification, MetricsAppendedNotification, RunDeleteRequest, RunsListRequest, RunStopRequest, type RunListItem, type RunStatus } from '../../protocol/tracking';
+import { statusCodicon } from '../../protocol/status';
+import { MetricsAppendedNotification } from '../../protocol/live';
+import { RunDeleteRequest, RunsListRequest, RunStopRequest, type RunListItem, type RunStatus } from '../../protocol/tracking';
 import type { CompareState, DashboardState } from '../../protocol/webview';
-import { AlertNotifications } from '../alertNotifications';
+import type { Ctx } from '../ctx';
 import { COMPARE_VIEW_TYPE, ComparePanel } from '../panels/comparePanel';
 import { DASHBOARD_VIEW_TYPE, DashboardPanel } from '../panels/dashboardPanel';
 import type { Runtime } from '../runtime';
-import { RunStatusBar } from '../statusBar';
-import type { AlertNode, AlertsTree } from '../views/alertsTree';
-import type { JobNode, JobsTree } from '../views/jobsTree';
-import { ALL_RUN_STATUSES, headlineText, runDuration, type RunNode, type RunsTree } from '../views/runsTree';
-import { openAlert, registerAlertCommands } from './alerts';
-import { openLog, registerJobCommands } from './jobs';
-
-/** What the run, job and alert commands need. */
-export interface Ui {
-  context: vscode.ExtensionContext;
-  runtime: Runtime;
-  runs: RunsTree;
-  jobs: JobsTree;
-  alerts: AlertsTree;
-}
+import type { AlertNode } from '../views/alertsTree';
+import type { JobNode } from '../views/jobsTree';
+import { ALL_RUN_STATUSES, headlineText, runDuration, type RunNode } from '../views/runsTree';
 
 type RunArg = RunNode | JobNode | AlertNode | string | string[] | { runId: string } | undefined;
 
@@ -49,8 +39,6 @@ export function runIdsFrom(arg?: unknown, selection?: unknown): string[] {
   return [...new Set(ids)];
 }
 
-const ICON: Record<string, string> = { running: 'sync~spin', finished: 'pass', failed: 'error', crashed: 'flame', stopped: 'debug-stop', cancelled: 'circle-slash' };
-
 export async function pickRuns(runtime: Runtime, o: { many: boolean; title: string; status?: RunStatus[]; preselect?: string[] }): Promise<string[]> {
   const runs = await runtime.request(RunsListRequest.type, o.status ? { status: o.status } : {});
   if (!runs.length) {
@@ -60,7 +48,7 @@ export async function pickRuns(runtime: Runtime, o: { many: boolean; title: stri
   type Item = vscode.QuickPickItem & { id: string };
   const items: Item[] = runs.map((r: RunListItem) => ({
     id: r.id,
-    label: `$(${ICON[r.status] ?? 'circle-outline'}) ${r.name}`,
+    label: `$(${statusCodicon(r.status)}) ${r.name}`,
     description: `${r.status} · ${headlineText(r)}`,
     detail: `${r.project} · ${r.id}${runDuration(r) ? ` · ${runDuration(r)}` : ''}`,
     picked: o.preselect?.includes(r.id),
@@ -73,8 +61,12 @@ export async function pickRuns(runtime: Runtime, o: { many: boolean; title: stri
   return one ? [one.id] : [];
 }
 
-export function registerRunCommands(ui: Ui): vscode.Disposable[] {
-  const { context, runtime } = ui;
+/** The run commands, the run panels' serializers and the live points' fan-out to open dashboards. */
+export function register(ctx: Ctx): void {
+  const { context, runtime } = ctx;
+  // The language client keeps one handler per notification method (a second registration replaces
+  // the first), so live points are heard once here and fanned out.
+  runtime.onNotification(MetricsAppendedNotification.type, (p) => DashboardPanel.onMetricsAppended(p));
   const showError = (e: unknown) => void vscode.window.showErrorMessage(`Tune Studio: ${(e as Error).message}`);
 
   const openDashboard = async (arg?: unknown, selection?: unknown) => {
@@ -126,7 +118,7 @@ export function registerRunCommands(ui: Ui): vscode.Disposable[] {
         showError(e);
       }
     }
-    ui.runs.refreshNow();
+    ctx.runsTree.refreshNow();
   };
 
   const copyId = async (arg?: unknown, selection?: unknown) => {
@@ -142,24 +134,24 @@ export function registerRunCommands(ui: Ui): vscode.Disposable[] {
     const id = ids[0];
     if (!id) return;
     try {
-      await showRunLog(runtime, id);
+      await showRunLog(ctx, id);
     } catch (e) {
       showError(e);
     }
   };
 
   const filter = async () => {
-    const current = ui.runs.filter;
+    const current = ctx.runsTree.filter;
     const picked = await vscode.window.showQuickPick(
-      ALL_RUN_STATUSES.map((s) => ({ label: `$(${ICON[s]}) ${s}`, status: s, picked: current.length === 0 || current.includes(s) })),
+      ALL_RUN_STATUSES.map((s) => ({ label: `$(${statusCodicon(s)}) ${s}`, status: s, picked: current.length === 0 || current.includes(s) })),
       { canPickMany: true, title: 'Tune Studio: show runs with status', placeHolder: 'Pick the statuses to show (all or none: no filter)' },
     );
     if (!picked) return;
-    await ui.runs.setFilter(picked.map((p) => p.status));
+    await ctx.runsTree.setFilter(picked.map((p) => p.status));
   };
 
-  void vscode.commands.executeCommand('setContext', 'tuneStudio.runs.filtered', ui.runs.filter.length > 0);
-  return [
+  void vscode.commands.executeCommand('setContext', 'tuneStudio.runs.filtered', ctx.runsTree.filter.length > 0);
+  ctx.subscribe(
     vscode.commands.registerCommand('tuneStudio.openDashboard', openDashboard),
     vscode.commands.registerCommand('tuneStudio.compareRuns', compare),
     vscode.commands.registerCommand('tuneStudio.compareSelected', compare),
@@ -168,73 +160,7 @@ export function registerRunCommands(ui: Ui): vscode.Disposable[] {
     vscode.commands.registerCommand('tuneStudio.copyRunId', copyId),
     vscode.commands.registerCommand('tuneStudio.showRunLogs', showLogs),
     vscode.commands.registerCommand('tuneStudio.filterRuns', filter),
-    vscode.commands.registerCommand('tuneStudio.clearRunsFilter', () => ui.runs.setFilter([])),
-  ];
-}
-
-/** The job log of a run: its job's log, else the log `tunestudio run` kept, else a message saying there is none. */
-export async function showRunLog(runtime: Runtime, runId: string): Promise<void> {
-  let jobs: Awaited<ReturnType<typeof listJobs>> = [];
-  try {
-    jobs = await listJobs(runtime);
-  } catch {
-    /* a runtime without the job service: fall through to `tunestudio run` logs */
-  }
-  const job = jobs.filter((j) => j.run_id === runId).sort((a, b) => b.created_at.localeCompare(a.created_at))[0];
-  if (job) {
-    await openLog(job.log_path, `${job.name} (${job.id})`, job.id);
-    return;
-  }
-  const status = await runtime.request(RuntimeStatusRequest.type, undefined);
-  // `tunestudio run` keeps its job folder as run-<id>: log.txt (progress-bar frames folded), else the raw output.
-  const folder = path.join(status.storeDir, 'jobs', `run-${runId}`);
-  const cliLog = ['log.txt', 'output.log'].map((f) => path.join(folder, f)).find((f) => fs.existsSync(f));
-  const runs = await runtime.request(RunsListRequest.type, {});
-  const run = runs.find((r) => r.id === runId);
-  if (cliLog) {
-    await openLog(cliLog, `${run?.name ?? runId} (tunestudio run)`);
-    return;
-  }
-  void vscode.window.showInformationMessage(
-    `Tune Studio: run '${run?.name ?? runId}' has no log. Only runs started as a job or with \`tunestudio run\` have their output captured; this one logged its metrics from its own process (SDK).`,
-  );
-}
-
-function listJobs(runtime: Runtime) {
-  return runtime.request(JobsListRequest.type, {});
-}
-
-// ------------------------------------------------------------------ wiring
-
-/** What the runs UI gives the extension's API (the in-extension-host tests read it). */
-export interface RunUiApi {
-  runsTree: RunsTree;
-  jobsTree: JobsTree;
-  alertsTree: AlertsTree;
-  dashboards(): DashboardPanel[];
-  comparePanel(): ComparePanel | undefined;
-  statusBar: RunStatusBar;
-  notifications: AlertNotifications;
-}
-
-/** Registers the run, job and alert commands, the status bar, alert toasts and the panel serializers. */
-export function registerRunUi(context: vscode.ExtensionContext, runtime: Runtime, trees: { runs: RunsTree; jobs: JobsTree; alerts: AlertsTree }): RunUiApi {
-  const ui: Ui = { context, runtime, ...trees };
-  const statusBar = new RunStatusBar(runtime);
-  const notifications = new AlertNotifications(runtime, (a) => openAlert(ui, a));
-  // The language client keeps one handler per notification method (a second registration replaces
-  // the first), so each is registered once here and fanned out.
-  runtime.onNotification(AlertRaisedNotification.type, (p) => {
-    notifications.onAlert(p.alert);
-    DashboardPanel.onAlertRaised(p.alert);
-  });
-  runtime.onNotification(MetricsAppendedNotification.type, (p) => DashboardPanel.onMetricsAppended(p));
-  context.subscriptions.push(
-    ...registerRunCommands(ui),
-    ...registerJobCommands(ui),
-    ...registerAlertCommands(ui),
-    statusBar,
-    notifications,
+    vscode.commands.registerCommand('tuneStudio.clearRunsFilter', () => ctx.runsTree.setFilter([])),
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
       async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
         DashboardPanel.revive(panel, context, runtime, state as DashboardState | undefined);
@@ -247,14 +173,38 @@ export function registerRunUi(context: vscode.ExtensionContext, runtime: Runtime
     }),
     { dispose: () => [...DashboardPanel.open].forEach((d) => d.dispose()) },
   );
-  trees.runs.updateDescription();
-  return {
-    runsTree: trees.runs,
-    jobsTree: trees.jobs,
-    alertsTree: trees.alerts,
-    dashboards: () => [...DashboardPanel.open],
-    comparePanel: () => ComparePanel.instance,
-    statusBar,
-    notifications,
-  };
+  ctx.runsTree.updateDescription();
+}
+
+/** The job log of a run: its job's log, else the log `tunestudio run` kept, else a message saying there is none. */
+export async function showRunLog(ctx: Ctx, runId: string): Promise<void> {
+  const { runtime } = ctx;
+  let jobs: Awaited<ReturnType<typeof listJobs>> = [];
+  try {
+    jobs = await listJobs(runtime);
+  } catch {
+    /* a runtime without the job service: fall through to `tunestudio run` logs */
+  }
+  const job = jobs.filter((j) => j.run_id === runId).sort((a, b) => b.created_at.localeCompare(a.created_at))[0];
+  if (job) {
+    await ctx.logs.open(job.log_path, `${job.name} (${job.id})`, job.id);
+    return;
+  }
+  const status = await runtime.request(RuntimeStatusRequest.type, undefined);
+  // `tunestudio run` keeps its job folder as run-<id>: log.txt (progress-bar frames folded), else the raw output.
+  const folder = path.join(status.storeDir, 'jobs', `run-${runId}`);
+  const cliLog = ['log.txt', 'output.log'].map((f) => path.join(folder, f)).find((f) => fs.existsSync(f));
+  const runs = await runtime.request(RunsListRequest.type, {});
+  const run = runs.find((r) => r.id === runId);
+  if (cliLog) {
+    await ctx.logs.open(cliLog, `${run?.name ?? runId} (tunestudio run)`);
+    return;
+  }
+  void vscode.window.showInformationMessage(
+    `Tune Studio: run '${run?.name ?? runId}' has no log. Only runs started as a job or with \`tunestudio run\` have their output captured; this one logged its metrics from its own process (SDK).`,
+  );
+}
+
+function listJobs(runtime: Runtime) {
+  return runtime.request(JobsListRequest.type, {});
 }

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { ListDatasetsRequest } from '../../protocol/datasets';
 import { JobSubmitRequest } from '../../protocol/jobs';
 import type { Runtime } from '../runtime';
+import type { Ctx } from '../ctx';
 
 function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'lora';
@@ -50,7 +51,8 @@ async function pickData(runtime: Runtime, base: vscode.Uri): Promise<string[] | 
   return files?.map((f) => f.fsPath);
 }
 
-export function registerTrainingCommands(context: vscode.ExtensionContext, runtime: Runtime): void {
+export function register(ctx: Ctx): void {
+  const { context, runtime } = ctx;
   const reg = (id: string, fn: (...a: never[]) => unknown) =>
     context.subscriptions.push(
       vscode.commands.registerCommand(id, async (...a: never[]) => {

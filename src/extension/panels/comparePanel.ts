@@ -7,17 +7,14 @@ import { RunCompareRequest, RunsListRequest } from '../../protocol/tracking';
 import type { CompareState, CompareToHost, CompareToWebview } from '../../protocol/webview';
 import type { Runtime } from '../runtime';
 import { DashboardPanel } from './dashboardPanel';
-import { renderPage, webviewOptions, postToPanel } from './webviewHtml';
+import { WebviewPanelHost } from './host/webviewPanelHost';
+import { renderPage, webviewOptions } from './webviewHtml';
 
 export const COMPARE_VIEW_TYPE = 'tuneStudio.compare';
 
-export class ComparePanel implements vscode.Disposable {
+export class ComparePanel extends WebviewPanelHost<CompareToHost, CompareToWebview> {
   private static current: ComparePanel | undefined;
-  private ready = false;
-  private timer: NodeJS.Timeout | undefined;
   private overlay: DashboardPanel | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
-  lastSent: CompareToWebview | undefined;
 
   static get instance(): ComparePanel | undefined {
     return ComparePanel.current;
@@ -41,19 +38,17 @@ export class ComparePanel implements vscode.Disposable {
   }
 
   private constructor(
-    readonly panel: vscode.WebviewPanel,
-    private readonly context: vscode.ExtensionContext,
+    panel: vscode.WebviewPanel,
+    context: vscode.ExtensionContext,
     private readonly runtime: Runtime,
     private runIds: string[],
   ) {
+    super(panel, context);
+    panel.webview.html = renderPage(panel.webview, context.extensionUri, 'compare', 'Tune Studio: Compare Runs');
     ComparePanel.current?.dispose();
     ComparePanel.current = this;
     this.runIds = [...new Set(runIds)];
-    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'tune-studio.svg');
-    panel.webview.html = renderPage(panel.webview, context.extensionUri, 'compare', 'Tune Studio: Compare Runs');
     this.disposables.push(
-      panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m: CompareToHost) => void this.onMessage(m)),
       runtime.onDidChangeData((p) => {
         if (p.kinds.some((k) => k === 'runs' || k === 'alerts' || k === 'metrics')) this.schedule();
       }),
@@ -70,10 +65,9 @@ export class ComparePanel implements vscode.Disposable {
     this.panel.title = `Compare Runs (${this.runIds.length})`;
   }
 
-  private async onMessage(m: CompareToHost): Promise<void> {
+  protected async onMessage(m: CompareToHost): Promise<void> {
     switch (m.type) {
       case 'ready':
-        this.ready = true;
         await this.push();
         break;
       case 'refresh':
@@ -89,12 +83,8 @@ export class ComparePanel implements vscode.Disposable {
   }
 
   private schedule(): void {
-    if (!this.ready || this.timer) return;
     // Metrics stream in while runs train: the table need not follow every point.
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.push();
-    }, 2000);
+    this.debounce('data', 2000, () => this.push());
   }
 
   async push(): Promise<void> {
@@ -111,14 +101,10 @@ export class ComparePanel implements vscode.Disposable {
     } catch (e) {
       msg = { type: 'error', message: `Cannot compare these runs: ${(e as Error).message}` };
     }
-    this.lastSent = msg;
-    await postToPanel(this.panel, msg);
+    await this.post(msg);
   }
 
-  dispose(): void {
+  protected override onDispose(): void {
     if (ComparePanel.current === this) ComparePanel.current = undefined;
-    clearTimeout(this.timer);
-    this.disposables.forEach((d) => d.dispose());
-    this.panel.dispose();
   }
 }

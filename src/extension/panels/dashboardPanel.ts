@@ -11,27 +11,29 @@ import {
   RunsListRequest,
   type RunListItem,
 } from '../../protocol/tracking';
-import type { DashboardFocus, DashboardRun, DashboardState, DashboardToHost, DashboardToWebview } from '../../protocol/webview';
+import { MetricsSubscribeRequest, type AppendedMetric } from '../../protocol/live';
+import { DashboardHistoryRequest, type DashboardFocus, type DashboardRun, type DashboardState, type DashboardToHost, type DashboardToWebview } from '../../protocol/webview';
 import type { Runtime } from '../runtime';
-import { renderPage, webviewOptions, postToPanel } from './webviewHtml';
+import { WebviewPanelHost } from './host/webviewPanelHost';
+import { renderPage, webviewOptions } from './webviewHtml';
+import { csvField } from '../../protocol/csv';
 
 export const DASHBOARD_VIEW_TYPE = 'tuneStudio.dashboard';
 
 /** Most points per series an export asks for (an export is explicit, so it is not downsampled below this). */
 const EXPORT_MAX_POINTS = 5_000_000;
 
-export class DashboardPanel implements vscode.Disposable {
+let nextKey = 1;
+
+export class DashboardPanel extends WebviewPanelHost<DashboardToHost, DashboardToWebview> {
   static readonly open = new Set<DashboardPanel>();
 
-  private ready = false;
+  /** This panel's subscription in the runtime (the runs whose points it gets pushed). */
+  private readonly subscriptionKey = `dashboard-${process.pid}-${nextKey++}`;
   private runs: DashboardRun[] = [];
   private pendingFocus: DashboardFocus | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
-  private runsTimer: NodeJS.Timeout | undefined;
-  private alertsTimer: NodeJS.Timeout | undefined;
-  /** Every message sent to the page, counted by type (tests read it). */
-  readonly sent: Record<string, number> = {};
-  lastSent: DashboardToWebview | undefined;
+  /** The runs and metric names being fetched for the page's init (see prefetch). */
+  private opening: Promise<{ listed: boolean; metrics?: string[] }> | undefined;
 
   /** Opens (or reveals) the dashboard of `runIds`; `focus` scrolls to and highlights a step. */
   static show(context: vscode.ExtensionContext, runtime: Runtime, runIds: string[], o: { focus?: DashboardFocus; reuse?: DashboardPanel } = {}): DashboardPanel {
@@ -54,7 +56,7 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   /** Live points for every open dashboard (one runtime listener, fanned out by registerRunUi). */
-  static onMetricsAppended(p: { appended: Array<{ runId: string; metric: string; lastStep: number }> }): void {
+  static onMetricsAppended(p: { appended: AppendedMetric[] }): void {
     for (const d of DashboardPanel.open) d.onAppended(p.appended);
   }
 
@@ -63,29 +65,44 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   private constructor(
-    readonly panel: vscode.WebviewPanel,
-    private readonly context: vscode.ExtensionContext,
+    panel: vscode.WebviewPanel,
+    context: vscode.ExtensionContext,
     private readonly runtime: Runtime,
     private runIds: string[],
     focus: DashboardFocus | undefined,
   ) {
+    super(panel, context);
+    panel.webview.html = renderPage(panel.webview, context.extensionUri, 'dashboard', 'Tune Studio: Run Dashboard');
     DashboardPanel.open.add(this);
     this.pendingFocus = focus;
-    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'tune-studio.svg');
-    panel.webview.html = renderPage(panel.webview, context.extensionUri, 'dashboard', 'Tune Studio: Run Dashboard');
     this.disposables.push(
-      panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m: DashboardToHost) => void this.onMessage(m)),
+      // A flush says 'metrics' (its points are pushed); 'runs' means a status or name may have changed.
       runtime.onDidChangeData((p) => {
         if (p.kinds.includes('runs') && (!p.runIds || p.runIds.some((id) => this.runIds.includes(id)))) this.scheduleRuns();
         if (p.kinds.includes('alerts')) this.scheduleAlerts();
       }),
       runtime.onDidChangeState((s) => {
-        // After a runtime restart: notifications may have been missed, so catch up.
-        if (s === 'running' && this.ready) void this.catchUp();
+        // After a runtime restart: its subscriptions are gone and notifications may have been missed, so catch up.
+        if (s === 'running')
+          void this.subscribe().then(async () => {
+            if (this.ready) await this.catchUp();
+          });
       }),
     );
     this.updateTitle();
+    // Before the page's first pull: every flush after this is pushed, what came before is in the pull.
+    void this.subscribe();
+    this.opening = this.prefetch();
+  }
+
+  /** Tells the runtime which runs this dashboard shows (it pushes their points after each flush). */
+  private async subscribe(): Promise<void> {
+    if (this.runtime.state !== 'running') return;
+    try {
+      await this.runtime.request(MetricsSubscribeRequest.type, { key: this.subscriptionKey, runIds: DashboardPanel.open.has(this) ? this.runIds : [] });
+    } catch (e) {
+      this.runtime.output.appendLine(`[dashboard] cannot subscribe to live points: ${(e as Error).message}`);
+    }
   }
 
   get key(): string {
@@ -103,32 +120,27 @@ export class DashboardPanel implements vscode.Disposable {
 
   async setRunIds(ids: string[]): Promise<void> {
     this.runIds = ids;
+    this.opening = undefined;
+    await this.subscribe();
     if (this.ready) await this.pushRuns();
   }
 
-  private post(m: DashboardToWebview): void {
-    this.sent[m.type] = (this.sent[m.type] ?? 0) + 1;
-    this.lastSent = m;
-    void postToPanel(this.panel, m);
-  }
-
-  private async onMessage(m: DashboardToHost): Promise<void> {
+  protected async onMessage(m: DashboardToHost): Promise<void> {
     switch (m.type) {
       case 'ready': {
-        this.ready = true;
-        await this.loadRuns();
-        this.post({ type: 'init', runs: this.runs, focus: this.pendingFocus });
+        // Fetched before the runtime was up (a panel revived at start-up): ask again now.
+        let pre = this.opening ? await this.opening : undefined;
+        this.opening = undefined;
+        if (!pre?.listed) pre = await this.prefetch();
+        const metrics = pre.metrics;
+        this.post({ type: 'init', runs: this.runs, metrics, focus: this.pendingFocus });
         this.pendingFocus = undefined;
         await this.pushAlerts();
         break;
       }
-      case 'history':
-        try {
-          const result = await this.runtime.request(RunHistoryRequest.type, m.params);
-          this.post({ type: 'history', reqId: m.reqId, result });
-        } catch (e) {
-          this.post({ type: 'history', reqId: m.reqId, error: (e as Error).message });
-        }
+      case 'request':
+        if (m.method === DashboardHistoryRequest.method) await this.answer(DashboardHistoryRequest, m, (p) => this.runtime.request(RunHistoryRequest.type, p));
+        else this.refuse(m);
         break;
       case 'exportPng':
         await this.exportPng(m.metric, m.dataUrl);
@@ -153,10 +165,28 @@ export class DashboardPanel implements vscode.Disposable {
 
   // ------------------------------------------------------------ runs and alerts
 
-  private async loadRuns(): Promise<void> {
+  /**
+   * The runs and their metric names, fetched while the page loads its script
+   * (started in the constructor), so the page's first request is already for
+   * its charts' points. Undefined names: the page asks for them itself.
+   */
+  private async prefetch(): Promise<{ listed: boolean; metrics?: string[] }> {
+    const listed = await this.loadRuns();
+    if (!listed || !this.runs.length) return { listed };
+    try {
+      return { listed, metrics: (await this.runtime.request(RunHistoryRequest.type, { runIds: this.runs.map((r) => r.id), metrics: [], maxPoints: 4 })).metrics };
+    } catch {
+      return { listed };
+    }
+  }
+
+  /** The dashboard's runs from the runtime; false when it could not list them. */
+  private async loadRuns(): Promise<boolean> {
     let list: RunListItem[] = [];
+    let listed = false;
     try {
       list = await this.runtime.request(RunsListRequest.type, {});
+      listed = true;
     } catch (e) {
       this.runtime.output.appendLine(`[dashboard] cannot list runs: ${(e as Error).message}`);
     }
@@ -166,6 +196,7 @@ export class DashboardPanel implements vscode.Disposable {
       .filter((r): r is RunListItem => !!r)
       .map((r) => ({ id: r.id, name: r.name, project: r.project, status: r.status, reason: r.reason, created_at: r.created_at, ended_at: r.ended_at }));
     this.updateTitle();
+    return listed;
   }
 
   private updateTitle(): void {
@@ -191,22 +222,14 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   private scheduleRuns(): void {
-    if (!this.ready || this.runsTimer) return;
-    this.runsTimer = setTimeout(() => {
-      this.runsTimer = undefined;
-      void this.pushRuns();
-    }, 500);
+    this.debounce('runs', 500, () => this.pushRuns());
   }
 
   scheduleAlerts(): void {
-    if (!this.ready || this.alertsTimer) return;
-    this.alertsTimer = setTimeout(() => {
-      this.alertsTimer = undefined;
-      void this.pushAlerts();
-    }, 300);
+    this.debounce('alerts', 300, () => this.pushAlerts());
   }
 
-  private onAppended(appended: Array<{ runId: string; metric: string; lastStep: number }>): void {
+  private onAppended(appended: AppendedMetric[]): void {
     if (!this.ready) return;
     const mine = appended.filter((a) => this.runIds.includes(a.runId));
     if (mine.length) this.post({ type: 'appended', appended: mine });
@@ -215,7 +238,7 @@ export class DashboardPanel implements vscode.Disposable {
   /** Tells the page the last step of every metric, so it fetches whatever it missed. */
   private async catchUp(): Promise<void> {
     await this.pushRuns();
-    const appended: Array<{ runId: string; metric: string; lastStep: number }> = [];
+    const appended: AppendedMetric[] = [];
     for (const id of this.runIds) {
       try {
         const r = await this.runtime.request(RunShowRequest.type, { run: id });
@@ -292,21 +315,14 @@ export class DashboardPanel implements vscode.Disposable {
     return lines.join('\n') + '\n';
   }
 
-  dispose(): void {
+  protected override onDispose(): void {
     DashboardPanel.open.delete(this);
-    clearTimeout(this.runsTimer);
-    clearTimeout(this.alertsTimer);
-    this.disposables.forEach((d) => d.dispose());
-    this.panel.dispose();
+    void this.subscribe();
   }
 }
 
 function dashboardOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
   // Kept alive while hidden: live points keep arriving and the charts need not be fetched again on every tab switch.
   return { ...webviewOptions(extensionUri), retainContextWhenHidden: true };
-}
-
-function csvField(s: string): string {
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

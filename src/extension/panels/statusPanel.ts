@@ -4,14 +4,13 @@ import * as vscode from 'vscode';
 import { RuntimeStatusRequest } from '../../protocol/runtime';
 import type { StatusToHost, StatusToWebview } from '../../protocol/webview';
 import type { Runtime } from '../runtime';
-import { renderPage, webviewOptions, postToPanel } from './webviewHtml';
+import { WebviewPanelHost } from './host/webviewPanelHost';
+import { renderPage, webviewOptions } from './webviewHtml';
 
 export const STATUS_VIEW_TYPE = 'tuneStudio.runtimeStatus';
 
-export class StatusPanel implements vscode.Disposable {
+export class StatusPanel extends WebviewPanelHost<StatusToHost, StatusToWebview> {
   private static current: StatusPanel | undefined;
-  private ready = false;
-  private readonly disposables: vscode.Disposable[] = [];
 
   static show(context: vscode.ExtensionContext, runtime: Runtime, restarts: () => number): StatusPanel {
     if (StatusPanel.current) {
@@ -38,28 +37,20 @@ export class StatusPanel implements vscode.Disposable {
   }
 
   private constructor(
-    readonly panel: vscode.WebviewPanel,
-    private readonly context: vscode.ExtensionContext,
+    panel: vscode.WebviewPanel,
+    context: vscode.ExtensionContext,
     private readonly runtime: Runtime,
     private readonly restarts: () => number,
   ) {
-    StatusPanel.current = this;
-    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'tune-studio.svg');
+    super(panel, context);
     panel.webview.html = renderPage(panel.webview, context.extensionUri, 'status', 'Tune Studio: Runtime Status');
-    this.disposables.push(
-      panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m: StatusToHost) => this.onMessage(m)),
-      runtime.onDidChangeState(() => void this.push()),
-    );
+    StatusPanel.current = this;
+    this.disposables.push(runtime.onDidChangeState(() => void this.push()));
   }
 
-  /** The last message sent to the page (tests read it). */
-  lastSent: StatusToWebview | undefined;
-
-  private async onMessage(m: StatusToHost): Promise<void> {
+  protected async onMessage(m: StatusToHost): Promise<void> {
     switch (m.type) {
       case 'ready':
-        this.ready = true;
         await this.push();
         break;
       case 'refresh':
@@ -94,13 +85,10 @@ export class StatusPanel implements vscode.Disposable {
       const state = this.runtime.state;
       msg = { type: 'status', state, error: this.runtime.lastError, client };
     }
-    this.lastSent = msg;
-    await postToPanel(this.panel, msg);
+    await this.post(msg);
   }
 
-  dispose(): void {
+  protected override onDispose(): void {
     if (StatusPanel.current === this) StatusPanel.current = undefined;
-    this.disposables.forEach((d) => d.dispose());
-    this.panel.dispose();
   }
 }

@@ -45,7 +45,7 @@ export function renderPage(webview: vscode.Webview, extensionUri: vscode.Uri, na
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp(webview, n)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${codicons}">
+<link rel="stylesheet" href="${codicons}" id="vscode-codicon-stylesheet">
 <link rel="stylesheet" href="${css}">
 <title>${escapeHtml(title)}</title>
 </head>

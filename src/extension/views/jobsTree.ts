@@ -3,7 +3,7 @@
 // queued ones their place in the queue, finished ones how they ended.
 import * as vscode from 'vscode';
 import { FINAL_JOB_STATES, JobsListRequest, type Job, type JobState } from '../../protocol/jobs';
-import { fmtDuration, secondsBetween } from '../../webviews/shared/format';
+import { fmtDuration, secondsBetween } from '../../protocol/format';
 import type { Runtime } from '../runtime';
 import { esc } from './runsTree';
 import { LiveListTree } from './runtimeTree';

@@ -4,8 +4,9 @@
 // summary, id and status reason. A status filter is kept per workspace.
 import * as vscode from 'vscode';
 import { RunsListRequest, type RunListItem, type RunStatus } from '../../protocol/tracking';
-import { fmtDuration, fmtNum, secondsBetween } from '../../webviews/shared/format';
-import { metricDirection } from '../../webviews/shared/metrics';
+import { fmtDuration, fmtNum, secondsBetween } from '../../protocol/format';
+import { metricDirection } from '../../protocol/metrics';
+import { unreadableNote } from '../../protocol/unreadable';
 import type { Runtime } from '../runtime';
 import { LiveListTree } from './runtimeTree';
 import { stateIcon } from './stateIcons';
@@ -154,6 +155,7 @@ export class RunsTree extends LiveListTree<RunListItem, RunNode> {
     const d = runDuration(r);
     if (d) parts.push(d);
     if (r.alert_count) parts.push(`${r.alert_count} alert${r.alert_count === 1 ? '' : 's'}`);
+    if (unreadableOf(r)) parts.push(`${r.malformed_lines} unreadable log line${r.malformed_lines === 1 ? '' : 's'}`);
     item.description = parts.join(' · ');
     item.tooltip = runTooltip(r);
     item.contextValue = `run.${r.status}`;
@@ -179,6 +181,8 @@ export function runTooltip(r: RunListItem): vscode.MarkdownString {
   if (r.headline) md.appendMarkdown(`${esc(headlineText(r))} at step ${r.headline.last_step}  \n`);
   md.appendMarkdown(`${r.metric_count} metric${r.metric_count === 1 ? '' : 's'} · ${r.alert_count} alert${r.alert_count === 1 ? '' : 's'}`);
   if (r.malformed_lines || r.rejected_values) md.appendMarkdown(` · ${r.malformed_lines} malformed lines, ${r.rejected_values} rejected values`);
+  const unreadable = unreadableOf(r);
+  if (unreadable) md.appendMarkdown(`  \n$(warning) ${esc(unreadable)}`);
   md.appendMarkdown('\n\n');
   const cfg = Object.entries(r.config_summary);
   if (cfg.length) {
@@ -186,6 +190,12 @@ export function runTooltip(r: RunListItem): vscode.MarkdownString {
     for (const [k, v] of cfg) md.appendMarkdown(`| ${esc(k)} | ${esc(typeof v === 'string' ? v : JSON.stringify(v))} |\n`);
   } else md.appendMarkdown('_No config logged._');
   return md;
+}
+
+/** The "looked like Trainer logs but none could be read" note, for a run whose only metrics (if any) are system/*. */
+export function unreadableOf(r: RunListItem): string | null {
+  const trainerMetrics = r.headline && !r.headline.metric.startsWith('system/') ? r.metric_count : 0;
+  return unreadableNote(r, trainerMetrics);
 }
 
 /** Escapes text for markdown (names and values come from users). */

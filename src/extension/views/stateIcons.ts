@@ -1,21 +1,11 @@
-// One codicon and theme colour per run status and job state, so the Runs and
-// Jobs views (and their tooltips) show the same outcome the same way.
+// The tree views' icon of a run status or job state, from the protocol's one
+// status table (src/protocol/status.ts), so the Runs and Jobs views (and
+// their tooltips) show the same outcome the same way as the webviews.
 import * as vscode from 'vscode';
-
-const ICONS: Record<string, [codicon: string, color: string]> = {
-  queued: ['clock', 'descriptionForeground'],
-  starting: ['loading~spin', 'charts.blue'],
-  running: ['sync~spin', 'charts.blue'],
-  completed: ['pass', 'testing.iconPassed'],
-  finished: ['pass', 'testing.iconPassed'],
-  failed: ['error', 'testing.iconFailed'],
-  crashed: ['flame', 'testing.iconErrored'],
-  stopped: ['debug-stop', 'charts.orange'],
-  cancelled: ['circle-slash', 'disabledForeground'],
-};
+import { statusCodicon, statusLook } from '../../protocol/status';
 
 /** The icon of a run status or job state; an unknown one gets a plain circle. */
 export function stateIcon(state: string): vscode.ThemeIcon {
-  const i = ICONS[state];
-  return i ? new vscode.ThemeIcon(i[0], new vscode.ThemeColor(i[1])) : new vscode.ThemeIcon('circle-outline');
+  const look = statusLook(state);
+  return look ? new vscode.ThemeIcon(statusCodicon(state), new vscode.ThemeColor(look.color)) : new vscode.ThemeIcon('circle-outline');
 }

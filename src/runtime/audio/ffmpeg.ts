@@ -3,7 +3,7 @@
 // spawn elsewhere uses argument arrays and never a shell.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { findOnPath } from '../backends';
+import { findOnPath } from '../os/path';
 
 export const FFMPEG_SETTING = 'tuneStudio.audio.ffmpegPath';
 

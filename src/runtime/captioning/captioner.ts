@@ -9,7 +9,7 @@ import type Database from 'better-sqlite3';
 import type { CaptionedSample, CaptionResult, DatasetManifest } from '../../protocol/datasets';
 import type { AudioTools } from '../audio/ffmpeg';
 import { decodeWindows, windowStarts } from '../audio/decode';
-import { writeFileAtomic } from '../datasets/atomic';
+import { writeFileAtomic } from '../os/fs';
 import type { FileFacts } from '../datasets/facts';
 import type { SampleFiles } from '../datasets/scan';
 import { formatTags, mergeTags, parseTags } from '../datasets/tags';

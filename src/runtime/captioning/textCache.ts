@@ -5,7 +5,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../datasets/atomic';
+import { writeFileAtomic } from '../os/fs';
 
 interface CacheFile {
   kind: 'tunestudio-clap-text-embeddings';

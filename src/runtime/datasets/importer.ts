@@ -177,7 +177,7 @@ export async function importAudio(
     }
   } catch (e) {
     for (const w of written) fs.rmSync(w, { force: true });
-    throw new Error(`Import into dataset '${datasetName}' failed and was undone: ${(e as Error).message}`);
+    throw new Error(`Import into dataset '${datasetName}' failed and was undone: ${(e as Error).message}`, { cause: e });
   }
   return {
     imported: plan.map((s) => ({ source: s.source, stem: s.stem, audio: s.audio.target, prompt: s.prompt?.target, lyrics: s.lyrics?.target })),

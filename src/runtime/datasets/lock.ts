@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isSameProcess, processStartToken } from '../jobs/proc';
+import { isSameProcess, processStartToken } from '../os/process';
 
 export class DatasetBusyError extends Error {}
 

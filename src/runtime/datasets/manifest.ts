@@ -1,8 +1,7 @@
-// dataset.json: defaults, parsing with positions for diagnostics, and writing.
+// dataset.json: defaults, and parsing with positions for diagnostics.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MANIFEST_FILE, type DatasetManifest, type DatasetProblem, type TextRange } from '../../protocol/datasets';
-import { writeFileAtomic } from './atomic';
 
 export const DEFAULT_DURATION = { min: 1, max: 600 };
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -155,10 +154,4 @@ export function readManifestText(dir: string): string | null {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-export function writeManifest(dir: string, m: DatasetManifest): void {
-  const clean = JSON.parse(JSON.stringify(m)) as DatasetManifest;
-  if (clean.caption && Object.keys(clean.caption).length === 0) delete clean.caption;
-  writeFileAtomic(manifestPath(dir), JSON.stringify(clean, null, 2) + '\n');
 }

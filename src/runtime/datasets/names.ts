@@ -14,6 +14,7 @@ export function refuseReason(name: string): string | null {
   if (name.includes('/')) return 'the name contains a path separator (/)';
   if (/^[a-zA-Z]:/.test(name)) return 'the name is an absolute Windows path (drive letter)';
   if (name === '.' || name === '..' || /^\.\.?$/.test(name.trim())) return 'the name is a relative path (. or ..)';
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   if (/[\x00-\x1f\x7f]/.test(name)) return 'the name contains control characters';
   const base = name.split('.')[0].trim();
   if (RESERVED.test(base)) return `'${base}' is a reserved device name on Windows`;
@@ -52,6 +53,7 @@ export function unreadableNameReason(fileName: string): string | null {
   if (/\.(mp3|wav|flac|ogg)/i.test(stem)) return `the stem contains '${/\.(mp3|wav|flac|ogg)/i.exec(stem)![0]}'; ACE-Step derives the text file names by replacing the extension everywhere in the path`;
   if (/_(prompt|lyrics)$/i.test(stem)) return `the stem ends with '${/_(prompt|lyrics)$/i.exec(stem)![0]}', which makes its text files ambiguous`;
   if (RESERVED.test(stem.split('.')[0])) return `'${stem}' is a reserved device name on Windows`;
+  // eslint-disable-next-line no-control-regex -- control characters are not allowed in file names
   if (/[\x00-\x1f\x7f<>:"|?*\\]/.test(stem)) return 'the name has characters that are not allowed in file names on Windows';
   if (/[ .]$/.test(stem)) return 'the name ends with a space or a dot, which Windows drops';
   if (Buffer.byteLength(stem, 'utf8') > MAX_STEM_LENGTH) return `the stem is longer than ${MAX_STEM_LENGTH} bytes`;

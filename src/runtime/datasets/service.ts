@@ -25,7 +25,7 @@ import { FfmpegMissingError, resolveAudioTools, type AudioTools } from '../audio
 import { Captioner } from '../captioning/captioner';
 import type { ModelOptions } from '../captioning/model';
 import { CaptionQueue } from '../captioning/queue';
-import { writeFileAtomic } from './atomic';
+import { writeFileAtomic } from '../os/fs';
 import { DatasetDiagnostics, type PublishFn } from './diagnostics';
 import { exportFolder, exportParquet } from './export';
 import { FileFacts } from './facts';

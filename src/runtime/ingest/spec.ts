@@ -239,16 +239,34 @@ export class LineIngest {
       }
       if (events === null) continue;
       this.counts.claimed[p.name] = (this.counts.claimed[p.name] ?? 0) + 1;
-      for (const ev of events) {
-        if (ev.type === 'metrics') {
-          this.counts.metricEvents++;
-          this.counts.metricValues += Object.keys(ev.metrics).length;
-        } else if (ev.type === 'protocol') this.counts.protocol++;
-        else if (ev.type === 'progress') this.counts.progress++;
-        else this.counts.malformed++;
-      }
+      this.count(events);
       return events;
     }
     return [];
+  }
+
+  /** At the end of the output: what the parsers still hold (call once, after the last line). */
+  flush(): IngestEvent[] {
+    const out: IngestEvent[] = [];
+    for (const p of this.parsers) {
+      try {
+        if (p.flush) out.push(...p.flush());
+      } catch (e) {
+        out.push({ type: 'malformed', line: '', error: `parser '${p.name}' failed at the end of the output: ${(e as Error).message}`, source: p.name });
+      }
+    }
+    this.count(out);
+    return out;
+  }
+
+  private count(events: IngestEvent[]): void {
+    for (const ev of events) {
+      if (ev.type === 'metrics') {
+        this.counts.metricEvents++;
+        this.counts.metricValues += Object.keys(ev.metrics).length;
+      } else if (ev.type === 'protocol') this.counts.protocol++;
+      else if (ev.type === 'progress') this.counts.progress++;
+      else if (ev.type === 'malformed') this.counts.malformed++;
+    }
   }
 }

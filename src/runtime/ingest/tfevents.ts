@@ -383,6 +383,33 @@ function bfloat16ToNumber(b: number): number {
 
 const EVENT_FILE = /^events\.out\.tfevents\./;
 
+// A run folder's date/time stamp: tensorboardX/rllib `2020-06-06_00-17-41`,
+// SummaryWriter's default `Jun06_00-17-41`, Keras `20200606-001741`.
+const STAMP = /\d{4}-\d{2}-\d{2}[_T -]\d{2}[-:.]\d{2}(?:[-:.]\d{2}(?:\.\d+)?)?|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\d{2}_\d{2}-\d{2}-\d{2}|(?<!\d)\d{8}[-_]\d{6}(?!\d)/;
+const VERSION_DIR = /^version_\d+$/;
+
+/**
+ * The tag prefix of a file's folder (relative to the log folder) under
+ * `prefix: "subfolder"`: its segments except run-folder noise — a segment with
+ * a date/time stamp or Lightning's `version_N` names a run, not a group of
+ * metrics (`2020-06-06_00-17-41_SAC_…/loss` → `loss`; `train/loss` stays).
+ */
+export function folderPrefix(folder: string): string {
+  if (folder === '.' || folder === '') return '';
+  const kept = folder.split('/').filter((seg) => !STAMP.test(seg) && !VERSION_DIR.test(seg));
+  return kept.length ? `${kept.join('/')}/` : '';
+}
+
+/** A run name for a folder of event files: its segments with their date/time stamps taken out (`2020-06-06_00-17-41_SAC_x_` → `SAC_x`). */
+export function runNameOfFolder(folder: string): string {
+  if (folder === '.' || folder === '') return '';
+  return folder
+    .split('/')
+    .map((seg) => seg.replace(new RegExp(STAMP.source, 'g'), '').replace(/^[\s_.-]+|[\s_.-]+$/g, ''))
+    .filter((seg) => seg.length > 0 && !VERSION_DIR.test(seg))
+    .join('/');
+}
+
 export interface TfeventsTailerOptions {
   /** The log folder (absolute). It may not exist yet: trainers create it. */
   dir: string;
@@ -403,6 +430,8 @@ export interface TfeventsTailerOptions {
   readChunkBytes?: number;
   /** Folders visited at most per scan (default 10,000). */
   maxFolders?: number;
+  /** false: only the event files directly in `dir`, not in its subfolders (default true). */
+  recursive?: boolean;
   /** Bytes read at most per poll, over all files (default 64 MiB); the rest is read by the next polls. */
   maxBytesPerPoll?: number;
 }
@@ -415,6 +444,8 @@ export interface TfeventsStats {
   /** Tagged values that held no scalar (images, histograms, text...). */
   skippedValues: number;
   corrupt: number;
+  /** Files written before `since` whose earlier content was skipped (each reported by a notice event). */
+  skippedFiles: number;
 }
 
 interface FileState {
@@ -429,7 +460,7 @@ interface FileState {
 export class TfeventsTailer {
   readonly dir: string;
   readonly source: string;
-  readonly stats: TfeventsStats = { files: 0, bytes: 0, records: 0, scalars: 0, skippedValues: 0, corrupt: 0 };
+  readonly stats: TfeventsStats = { files: 0, bytes: 0, records: 0, scalars: 0, skippedValues: 0, corrupt: 0, skippedFiles: 0 };
   private readonly opts: TfeventsTailerOptions;
   private readonly files = new Map<string, FileState>();
   private delivered: Record<string, number> = {};
@@ -560,7 +591,9 @@ export class TfeventsTailer {
       }
       for (const e of entries) {
         const child = rel ? `${rel}/${e.name}` : e.name;
-        if (e.isDirectory()) stack.push(child);
+        if (e.isDirectory()) {
+          if (this.opts.recursive !== false) stack.push(child);
+        }
         else if (e.isFile() && EVENT_FILE.test(e.name)) out.push(child);
       }
     }
@@ -584,7 +617,7 @@ export class TfeventsTailer {
       else if (this.opts.since !== undefined && stat.mtimeMs < this.opts.since) start = -1;
       st = {
         rel,
-        prefix: this.opts.prefix === 'none' || folder === '.' ? '' : `${folder}/`,
+        prefix: this.opts.prefix === 'none' ? '' : folderPrefix(folder),
         reader: new TfRecordReader({ maxRecordBytes: this.opts.maxRecordBytes }),
         readPos: 0,
         ino: stat.ino,
@@ -595,6 +628,12 @@ export class TfeventsTailer {
         // Written before this job: skip it, but follow appends. Records start
         // at a boundary only at offset 0, so skip whole records.
         start = await this.recordBoundaryAtOrBefore(abs, stat.size);
+        this.stats.skippedFiles++;
+        events.push({
+          type: 'notice',
+          text: `${rel} was last written ${new Date(stat.mtimeMs).toISOString()}, before this job started: its ${start} bytes of earlier events were skipped (an earlier run's metrics); what is appended to it now is read. To import earlier logs: tunestudio import tensorboard ${this.dir}`,
+          source: this.source,
+        });
       }
       if (start > 0) {
         st.reader = new TfRecordReader({ maxRecordBytes: this.opts.maxRecordBytes, startOffset: start });
@@ -623,6 +662,13 @@ export class TfeventsTailer {
     } finally {
       await fh.close();
     }
+  }
+
+  /** Files whose last record is not complete yet (cut off, or still being written), with the bytes held. */
+  incomplete(): Array<{ file: string; bytes: number }> {
+    const out: Array<{ file: string; bytes: number }> = [];
+    for (const st of this.files.values()) if (st.reader.buffered > 0) out.push({ file: st.rel, bytes: st.reader.buffered });
+    return out;
   }
 
   /** The offset just past the last complete record that ends at or before `size`. */

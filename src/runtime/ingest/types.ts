@@ -1,6 +1,7 @@
 // Types shared by the job supervisor and the metric parsers: what a parser
 // emits for a line of trainer output, the parser interface, and the parser
 // specs a job (or a *.tunejob.json file) names.
+import type { JobParserSpec } from '../../protocol/jobs';
 import type { ProtocolMessage } from '../../protocol/lines';
 
 /**
@@ -14,12 +15,15 @@ import type { ProtocolMessage } from '../../protocol/lines';
  * - `progress`: a progress bar frame (`current` of `total`).
  * - `malformed`: a line meant for a parser that it could not read; counted and
  *   shown on the run, never fatal.
+ * - `notice`: something skipped on purpose that the user should hear about
+ *   (event files older than the job); shown on the run as an info alert.
  */
 export type IngestEvent =
   | { type: 'metrics'; metrics: Record<string, number>; step?: number; wallTime?: number; source: string }
   | { type: 'protocol'; message: ProtocolMessage }
   | { type: 'progress'; current: number; total?: number; source: string }
-  | { type: 'malformed'; line: string; error: string; source: string };
+  | { type: 'malformed'; line: string; error: string; source: string }
+  | { type: 'notice'; text: string; source: string };
 
 /**
  * Reads lines of trainer output. `final` is false for a progress-bar frame
@@ -31,6 +35,8 @@ export type IngestEvent =
 export interface LineParser {
   readonly name: string;
   parse(line: string, final: boolean): IngestEvent[] | null;
+  /** At the end of the output: what the parser still holds (dicts waiting for their step). */
+  flush?(): IngestEvent[];
 }
 
 /** Names of the shipped regex presets. */
@@ -64,11 +70,8 @@ export interface TfeventsParserSpec {
   prefix?: 'subfolder' | 'none';
 }
 
-export type ParserSpec =
-  | 'protocol'
-  | 'hf'
-  | { regex: RegexPresetName | RegexParserSpec }
-  | { tfevents: string | TfeventsParserSpec };
+/** One entry of a job's `parsers` list: the job spec's own type, generated from schemas/tunejob.schema.json. */
+export type ParserSpec = JobParserSpec;
 
 /**
  * A problem in a job's `parsers` list. `path` points into the spec

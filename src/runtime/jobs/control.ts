@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import { writeFileAtomic } from '../os/fs';
 import { isControlCommand, type ControlCommand, type ControlCommandName, type ControlFile } from '../../protocol/control';
 
 export function readControlFile(file: string): ControlFile {
@@ -14,18 +15,6 @@ export function readControlFile(file: string): ControlFile {
     /* missing or half-written by a foreign tool: treat as empty */
   }
   return { version: 1, commands: [] };
-}
-
-/** Writes a file atomically: a temp file in the same folder, then rename. */
-export function writeFileAtomic(file: string, data: string | Buffer): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  fs.writeFileSync(tmp, data);
-  try {
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
 }
 
 /** Appends a command to control.json and returns it (with its seq). */

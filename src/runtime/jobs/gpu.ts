@@ -3,8 +3,7 @@
 // nvidia-smi is run with an argument array (no shell) and a timeout; where it
 // is missing or fails, the poller reports why once and keeps quiet.
 import { execFile } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { executableAt, findOnPath } from '../os/path';
 
 export const NVIDIA_SMI_ARGS = ['--query-gpu=index,name,utilization.gpu,memory.used,memory.total', '--format=csv,noheader,nounits'];
 
@@ -65,24 +64,7 @@ export function gpuMetrics(gpus: GpuReading[]): Record<string, number> {
 
 /** nvidia-smi on PATH (or at `explicit`), or null. */
 export function findNvidiaSmi(explicit?: string, envPath = process.env.PATH ?? ''): string | null {
-  const isExe = (p: string) => {
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return fs.statSync(p).isFile();
-    } catch {
-      return false;
-    }
-  };
-  if (explicit) return isExe(explicit) ? explicit : null;
-  const names = process.platform === 'win32' ? ['nvidia-smi.exe'] : ['nvidia-smi'];
-  for (const dir of envPath.split(path.delimiter)) {
-    if (!dir) continue;
-    for (const n of names) {
-      const p = path.join(dir, n);
-      if (isExe(p)) return p;
-    }
-  }
-  return null;
+  return explicit ? executableAt(explicit) : findOnPath('nvidia-smi', envPath);
 }
 
 export type GpuQueryResult = { available: true; gpus: GpuReading[]; problems: string[] } | { available: false; reason: string };

@@ -1,6 +1,7 @@
-// Job rows in the store: the persistent queue. Any process may submit, list,
-// request a cancel or send control; only the scheduler (lease holder) starts
-// and finishes jobs.
+// Job rows in the store: the persistent queue, and the only code with SQL on
+// the jobs table (statements prepared once per shape). Any process may
+// submit, list, request a cancel or send control; only the scheduler (lease
+// holder) claims, starts, recovers and finishes jobs.
 import type Database from 'better-sqlite3';
 import * as path from 'node:path';
 import { FINAL_JOB_STATES, type Job, type JobSpec, type JobState } from '../../protocol/jobs';
@@ -34,11 +35,28 @@ export function jobDir(storeDir: string, id: string): string {
   return path.join(storeDir, 'jobs', id);
 }
 
+/** The folder of a run started in the foreground (`tunestudio run`, `tunestudio train`): no job row, so named after the run. */
+export function foregroundRunDir(storeDir: string, runId: string): string {
+  return path.join(storeDir, 'jobs', `run-${runId}`);
+}
+
 export class JobStore {
+  private readonly stmts = new Map<string, Database.Statement>();
+
   constructor(
     readonly db: Database.Database,
     readonly storeDir: string,
   ) {}
+
+  /** A statement prepared the first time its SQL is used, then reused. */
+  private sql(text: string): Database.Statement {
+    let st = this.stmts.get(text);
+    if (!st) {
+      st = this.db.prepare(text);
+      this.stmts.set(text, st);
+    }
+    return st;
+  }
 
   toJob(r: JobRow, queuePosition?: number): Job {
     let eta: number | null = null;
@@ -72,7 +90,7 @@ export class JobStore {
   }
 
   row(id: string): JobRow | undefined {
-    return this.db.prepare(`SELECT * FROM jobs WHERE id = ?`).get(id) as JobRow | undefined;
+    return this.sql(`SELECT * FROM jobs WHERE id = ?`).get(id) as JobRow | undefined;
   }
 
   /** A job by id, or by a unique prefix of its id. */
@@ -83,7 +101,7 @@ export class JobStore {
   resolve(ref: string): JobRow {
     const exact = this.row(ref);
     if (exact) return exact;
-    const rows = this.db.prepare(`SELECT * FROM jobs WHERE id LIKE ? ESCAPE '\\' OR name = ? ORDER BY seq`).all(ref.replace(/[%_\\]/g, '\\$&') + '%', ref) as JobRow[];
+    const rows = this.sql(`SELECT * FROM jobs WHERE id LIKE ? ESCAPE '\\' OR name = ? ORDER BY seq`).all(ref.replace(/[%_\\]/g, '\\$&') + '%', ref) as JobRow[];
     if (rows.length === 1) return rows[0];
     if (rows.length > 1) {
       const active = rows.filter((r) => !FINAL_JOB_STATES.includes(r.state));
@@ -95,14 +113,13 @@ export class JobStore {
 
   list(o: { states?: JobState[]; limit?: number } = {}): Job[] {
     const where = o.states?.length ? `WHERE state IN (${o.states.map(() => '?').join(',')})` : '';
-    const rows = this.db
-      .prepare(
+    const rows = this.sql(
         `SELECT * FROM jobs ${where}
          ORDER BY CASE state WHEN 'running' THEN 0 WHEN 'starting' THEN 0 WHEN 'queued' THEN 1 ELSE 2 END,
                   CASE WHEN state = 'queued' THEN -priority ELSE 0 END, CASE WHEN state = 'queued' THEN seq ELSE -seq END
-         ${o.limit ? `LIMIT ${Math.floor(o.limit)}` : ''}`,
+         LIMIT ?`,
       )
-      .all(...(o.states ?? [])) as JobRow[];
+      .all(...(o.states ?? []), o.limit ? Math.floor(o.limit) : -1) as JobRow[];
     let pos = 0;
     return rows.map((r) => this.toJob(r, r.state === 'queued' ? ++pos : undefined));
   }
@@ -111,9 +128,8 @@ export class JobStore {
     const id = 'j' + newRunId();
     const now = nowIso();
     const insert = this.db.transaction(() => {
-      const seq = Number(this.db.prepare(`SELECT coalesce(max(seq), 0) + 1 FROM jobs`).pluck().get());
-      this.db
-        .prepare(
+      const seq = this.nextSeq();
+      this.sql(
           `INSERT INTO jobs(id, state, name, project, spec, spec_file, priority, seq, created_at, updated_at)
            VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
@@ -123,45 +139,76 @@ export class JobStore {
     return this.get(id);
   }
 
+  private nextSeq(): number {
+    return Number((this.sql(`SELECT coalesce(max(seq), 0) + 1 AS seq FROM jobs`).get() as { seq: number }).seq);
+  }
+
   /** The next job to start: highest priority, then oldest. */
   nextQueued(): JobRow | undefined {
-    return this.db.prepare(`SELECT * FROM jobs WHERE state = 'queued' AND cancel_requested IS NULL ORDER BY priority DESC, seq LIMIT 1`).get() as JobRow | undefined;
+    return this.sql(`SELECT * FROM jobs WHERE state = 'queued' AND cancel_requested IS NULL ORDER BY priority DESC, seq LIMIT 1`).get() as JobRow | undefined;
   }
 
   update(id: string, fields: Partial<Omit<JobRow, 'id'>>): void {
-    const keys = Object.keys(fields);
+    const keys = Object.keys(fields).sort();
     if (!keys.length) return;
-    this.db
-      .prepare(`UPDATE jobs SET ${keys.map((k) => `${k} = @${k}`).join(', ')}, updated_at = @updated_at WHERE id = @id`)
+    this
+      .sql(`UPDATE jobs SET ${keys.map((k) => `${k} = @${k}`).join(', ')}, updated_at = @updated_at WHERE id = @id`)
       .run({ ...fields, updated_at: nowIso(), id });
+  }
+
+  // ------------------------------------------------ the scheduler's statements
+
+  /** Claims a queued job for a start by `supervisor` (false: someone else did, or it was cancelled). */
+  claim(id: string, supervisor: string): boolean {
+    const now = nowIso();
+    return (
+      this.sql(`UPDATE jobs SET state = 'starting', attempt = attempt + 1, started_at = ?, supervisor = ?, updated_at = ? WHERE id = ? AND state = 'queued'`).run(now, supervisor, now, id)
+        .changes > 0
+    );
+  }
+
+  /** Jobs a scheduler left starting or running (to adopt or settle after a restart). */
+  unsettled(): JobRow[] {
+    return this.sql(`SELECT * FROM jobs WHERE state IN ('starting', 'running')`).all() as JobRow[];
+  }
+
+  /** Jobs with a cancel request that are not final yet. */
+  cancelRequests(): Array<{ id: string; state: JobState; cancel_requested: string }> {
+    return this.sql(`SELECT id, state, cancel_requested FROM jobs WHERE cancel_requested IS NOT NULL AND state IN ('queued', 'starting', 'running')`).all() as Array<{
+      id: string;
+      state: JobState;
+      cancel_requested: string;
+    }>;
+  }
+
+  /** Where the job's output has been read to (inside the flush transaction that stored the points). */
+  saveOffsets(id: string, p: { log: number; tailers: string | null }): void {
+    this.sql(`UPDATE jobs SET log_offset = ?, tailer_offsets = ? WHERE id = ?`).run(p.log, p.tailers, id);
   }
 
   /**
    * Cancel: a queued job is cancelled at once (it never starts); a running one
    * gets a cancel request the scheduler acts on (control stop → SIGTERM → SIGKILL).
+   * Whether it may be cancelled at all is JobsService's rule.
    */
   requestCancel(ref: string, reason = 'cancelled by the user'): { job: Job; immediate: boolean } {
     const row = this.resolve(ref);
-    if (FINAL_JOB_STATES.includes(row.state)) throw new JobError(`job ${row.id} (${row.name}) is already ${row.state}`);
     const t = this.db.transaction(() => {
-      const r = this.db
-        .prepare(`UPDATE jobs SET state = 'cancelled', reason = ?, ended_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'`)
+      const r = this.sql(`UPDATE jobs SET state = 'cancelled', reason = ?, ended_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'`)
         .run(`${reason} (before it started)`, nowIso(), nowIso(), row.id);
       if (r.changes) return true;
-      this.db.prepare(`UPDATE jobs SET cancel_requested = ?, updated_at = ? WHERE id = ?`).run(reason, nowIso(), row.id);
+      this.sql(`UPDATE jobs SET cancel_requested = ?, updated_at = ? WHERE id = ?`).run(reason, nowIso(), row.id);
       return false;
     });
     const immediate = t.immediate();
     return { job: this.get(row.id), immediate };
   }
 
-  /** Puts a finished job back in the queue (a new attempt makes a new run). */
+  /** Puts a job back in the queue (a new attempt makes a new run); JobsService allows it only for finished jobs. */
   retry(ref: string): Job {
     const row = this.resolve(ref);
-    if (!FINAL_JOB_STATES.includes(row.state)) throw new JobError(`job ${row.id} (${row.name}) is ${row.state}; only finished jobs can be retried`);
-    const seq = Number(this.db.prepare(`SELECT coalesce(max(seq), 0) + 1 FROM jobs`).pluck().get());
-    this.db
-      .prepare(
+    const seq = this.nextSeq();
+    this.sql(
         `UPDATE jobs SET state = 'queued', seq = ?, pid = NULL, pid_start = NULL, exit_code = NULL, signal = NULL, reason = NULL,
            error_summary = NULL, started_at = NULL, ended_at = NULL, cancel_requested = NULL, progress_current = NULL,
            progress_total = NULL, status_text = NULL, log_offset = 0, tailer_offsets = NULL, updated_at = ? WHERE id = ?`,

@@ -7,14 +7,12 @@
 // Signals to the group reach CMD directly; the launcher itself ignores
 // SIGINT/SIGTERM/SIGHUP so it lives to record the outcome (SIGKILL ends both).
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { constants } from 'node:os';
+import { writeFileAtomic } from '../os/fs';
 
 function writeExit(file: string, data: Record<string, unknown>): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify({ ...data, ended_at: new Date().toISOString() }));
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify({ ...data, ended_at: new Date().toISOString() }));
 }
 
 function main(): void {

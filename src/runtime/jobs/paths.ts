@@ -40,5 +40,19 @@ export function trainerEnv(storeDir: string, o: { backend?: string; modelFolders
     ...(o.backend && o.backend !== 'auto' ? { TUNESTUDIO_TRAINING_BACKEND: o.backend } : {}),
     ...(o.modelFolders?.length ? { TUNESTUDIO_MODEL_DIRS: o.modelFolders.join(path.delimiter) } : {}),
     ...(o.offline ? { TUNESTUDIO_OFFLINE: '1' } : {}),
+    ...pythonClientEnv(),
   };
+}
+
+/** `import tunestudio` in a job's Python: the bundled python/ folder first on PYTHONPATH (issue 15). */
+export function pythonClientEnv(): Record<string, string> {
+  let dir: string;
+  try {
+    dir = path.resolve(path.dirname(launcherPath()), '..', 'python');
+  } catch {
+    return {};
+  }
+  if (!fs.existsSync(path.join(dir, 'tunestudio', '__init__.py'))) return {};
+  const rest = process.env.PYTHONPATH;
+  return { PYTHONPATH: rest ? dir + path.delimiter + rest : dir };
 }

@@ -35,7 +35,7 @@ const PRESETS: PresetDef[] = [
   {
     id: 'ace-step-lora',
     label: 'ACE-Step LoRA',
-    description: "Fine-tune ACE-Step with its own trainer.py (PyTorch Lightning); metrics from its progress bar, loss lines and TensorBoard logs.",
+    description: "Fine-tune ACE-Step with its own trainer.py (PyTorch Lightning); metrics from its progress bar and step lines (ACE-Step 1.5's `Step 70: Epoch 3/1000, Step 70, Loss: 0.7975` too).",
     fields: [
       { key: 'python', label: 'Python', kind: 'string', default: 'python', description: 'The Python that has ACE-Step installed (a venv path works).' },
       { key: 'trainer', label: 'trainer.py', kind: 'file', required: true, placeholder: 'ACE-Step/trainer.py' },

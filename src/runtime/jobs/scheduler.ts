@@ -1,9 +1,10 @@
-// The scheduler: exactly one per store, held as a lease row with a heartbeat.
-// The holder starts queued jobs (priority, then FIFO) up to the slot count,
-// supervises them, acts on cancel requests, and on taking the lease adopts
-// jobs left running by a previous holder (same pid and process start time)
-// or settles them truthfully. Every other runtime (or `tunestudio serve`)
-// only reads, and takes over when the holder's heartbeat stops.
+// The scheduler: exactly one per store, held as a lease (lease.ts). The
+// holder starts queued jobs (priority, then FIFO) up to the slot count, runs
+// each through a JobRunner (one job → one run), persists progress, acts on
+// cancel requests, and on taking the lease adopts jobs left running by a
+// previous holder (same pid and process start time) or settles them
+// truthfully. Every other runtime (or `tunestudio serve`) only reads, and
+// takes over when the holder's heartbeat stops.
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -11,16 +12,20 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { JobState } from '../../protocol/jobs';
 import { createParsers } from '../ingest/spec';
+import type { ParserSpec } from '../ingest/types';
+import { isSameProcess } from '../os/process';
 import type { Tracker } from '../tracking/tracker';
 import { nowIso } from '../tracking/tracker';
 import { GpuPoller, findNvidiaSmi } from './gpu';
+import { JobRunner, createJobRun } from './jobRunner';
 import { JobStore, jobDir, type JobRow } from './jobStore';
-import { isSameProcess, processStartToken } from './proc';
-import type { ResolvedSpec } from './spec';
-import { FILES, Supervisor, type JobOutcome } from './supervisor';
+import { Lease, readLease, type LeaseInfo } from './lease';
 import { trainerEnv } from './paths';
+import type { ResolvedSpec } from './spec';
+import { FILES, type JobOutcome } from './supervisor';
 
-export const LEASE_NAME = 'scheduler';
+export { LEASE_NAME, readLease, type LeaseInfo } from './lease';
+export { runStatusFor } from './jobRunner';
 
 export interface SchedulerOptions {
   db: Database.Database;
@@ -43,39 +48,18 @@ export interface SchedulerOptions {
   gpuPolling?: boolean;
 }
 
-export interface LeaseInfo {
-  holder: string;
-  pid: number | null;
-  host: string | null;
-  heartbeat_at: number;
-  label: string;
-}
-
 interface Active {
   job: JobRow;
-  sup: Supervisor;
+  runner: JobRunner;
   runId: string;
   lastPersist: number;
   lastProgressWrite: number;
-  /** Removes the tracker commit hook that keeps this job's log offset with its points. */
-  unhook: () => void;
-}
-
-/** Who holds the scheduler lease of a store (null: nobody ever did, or it was released). */
-export function readLease(db: Database.Database): LeaseInfo | null {
-  const r = db.prepare(`SELECT holder, pid, host, heartbeat_at FROM leases WHERE name = ?`).get(LEASE_NAME) as Omit<LeaseInfo, 'label'> | undefined;
-  if (!r) return null;
-  return { ...r, label: r.holder.split('|')[1] ?? '' };
-}
-
-/** Maps a job outcome to the run's final status. */
-export function runStatusFor(state: JobOutcome['state']): 'finished' | 'failed' | 'cancelled' | 'stopped' {
-  return state === 'completed' ? 'finished' : state;
 }
 
 export class Scheduler {
   readonly id: string;
   readonly jobs: JobStore;
+  private readonly lease: Lease;
   private holder = false;
   private readonly active = new Map<string, Active>();
   private timer: NodeJS.Timeout | null = null;
@@ -89,14 +73,11 @@ export class Scheduler {
   constructor(private readonly o: SchedulerOptions) {
     this.id = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.jobs = new JobStore(o.db, o.storeDir);
+    this.lease = new Lease(o.db, this.id, o.label ?? 'runtime', o.leaseTimeoutS ?? 15);
   }
 
   get isHolder(): boolean {
     return this.holder;
-  }
-
-  private get leaseTimeout(): number {
-    return this.o.leaseTimeoutS ?? 15;
   }
 
   leaseInfo(): LeaseInfo | null {
@@ -106,10 +87,7 @@ export class Scheduler {
   /** A sentence for status views: whether this process schedules, and if not, who does. */
   describe(): string {
     if (this.holder) return `this ${this.o.label ?? 'runtime'} schedules jobs (${this.active.size} running, ${this.o.slots()} slot${this.o.slots() === 1 ? '' : 's'})`;
-    const l = this.leaseInfo();
-    if (!l) return 'no scheduler holds this store yet';
-    const age = Math.round(Date.now() / 1000 - l.heartbeat_at);
-    return `read-only: ${l.label || 'another runtime'} (pid ${l.pid} on ${l.host}) schedules jobs for this store (heartbeat ${age} s ago)`;
+    return Lease.describeOther(this.leaseInfo());
   }
 
   start(): void {
@@ -124,32 +102,6 @@ export class Scheduler {
     setImmediate(() => void this.tick());
   }
 
-  private tryAcquire(): boolean {
-    const now = Date.now() / 1000;
-    const me = `${this.id}|${this.o.label ?? 'runtime'}`;
-    const take = this.o.db.transaction(() => {
-      const r = this.o.db.prepare(`SELECT holder, pid, pid_start, host, heartbeat_at FROM leases WHERE name = ?`).get(LEASE_NAME) as
-        | { holder: string; pid: number | null; pid_start: string | null; host: string | null; heartbeat_at: number }
-        | undefined;
-      const free =
-        !r ||
-        r.holder === me ||
-        now - r.heartbeat_at > this.leaseTimeout ||
-        (r.host === os.hostname() && r.pid !== null && !isSameProcess(r.pid, r.pid_start));
-      if (!free) return false;
-      this.o.db
-        .prepare(`INSERT OR REPLACE INTO leases(name, holder, pid, pid_start, host, acquired_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-        .run(LEASE_NAME, me, process.pid, processStartToken(process.pid), os.hostname(), nowIso(), now);
-      return true;
-    });
-    return take.immediate();
-  }
-
-  private renew(): boolean {
-    const me = `${this.id}|${this.o.label ?? 'runtime'}`;
-    return this.o.db.prepare(`UPDATE leases SET heartbeat_at = ? WHERE name = ? AND holder = ?`).run(Date.now() / 1000, LEASE_NAME, me).changes === 1;
-  }
-
   private async tick(): Promise<void> {
     if (this.stopped || this.ticking) return;
     this.ticking = true;
@@ -158,21 +110,11 @@ export class Scheduler {
       if (this.holder) {
         if (now - this.lastRenew > 3000) {
           this.lastRenew = now;
-          if (!this.renew()) {
-            this.o.log('warn', 'lost the scheduler lease to another runtime; its jobs go on there');
-            this.holder = false;
-            for (const a of this.active.values()) {
-              a.unhook();
-              a.sup.detach();
-            }
-            this.active.clear();
-            this.gpu?.stop();
-            this.o.onChange(['jobs']);
-          }
+          if (!this.lease.renew()) this.lostLease();
         }
       } else if (now - this.lastAcquireTry > 5000 || this.lastAcquireTry === 0) {
         this.lastAcquireTry = now;
-        if (this.tryAcquire()) {
+        if (this.lease.acquire()) {
           this.holder = true;
           this.lastRenew = now;
           this.o.log('info', `scheduler lease taken by ${this.id}`);
@@ -192,12 +134,20 @@ export class Scheduler {
     }
   }
 
+  private lostLease(): void {
+    this.o.log('warn', 'lost the scheduler lease to another runtime; its jobs go on there');
+    this.holder = false;
+    for (const a of this.active.values()) a.runner.detach();
+    this.active.clear();
+    this.gpu?.stop();
+    this.o.onChange(['jobs']);
+  }
+
   // ----------------------------------------------------------- recovery
 
   /** Jobs a previous holder left starting/running: adopt the living, settle the rest truthfully. */
   private recover(): void {
-    const rows = this.o.db.prepare(`SELECT * FROM jobs WHERE state IN ('starting', 'running')`).all() as JobRow[];
-    for (const job of rows) {
+    for (const job of this.jobs.unsettled()) {
       if (this.active.has(job.id)) continue;
       const dir = jobDir(this.o.storeDir, job.id);
       const alive = job.pid !== null && isSameProcess(job.pid, job.pid_start);
@@ -205,7 +155,7 @@ export class Scheduler {
       if (job.run_id && job.pid !== null && (alive || recorded)) {
         this.o.log('info', `adopting job ${job.id} (${job.name}), pid ${job.pid}${alive ? '' : ' (already ended; reading its log and exit record)'}`);
         try {
-          this.supervise(job, job.run_id, { pid: job.pid, startToken: job.pid_start, offset: job.log_offset });
+          this.run(job, job.run_id, { pid: job.pid, startToken: job.pid_start, offset: job.log_offset, tailers: job.tailer_offsets });
         } catch (e) {
           this.settleLost(job, `could not adopt after a runtime restart: ${(e as Error).message}`);
         }
@@ -243,10 +193,7 @@ export class Scheduler {
   }
 
   private startJob(job: JobRow): void {
-    const claimed = this.o.db
-      .prepare(`UPDATE jobs SET state = 'starting', attempt = attempt + 1, started_at = ?, supervisor = ?, updated_at = ? WHERE id = ? AND state = 'queued'`)
-      .run(nowIso(), this.id, nowIso(), job.id);
-    if (!claimed.changes) return;
+    if (!this.jobs.claim(job.id, this.id)) return;
     const spec = JSON.parse(job.spec) as ResolvedSpec;
     const dir = jobDir(this.o.storeDir, job.id);
     fs.mkdirSync(dir, { recursive: true });
@@ -258,88 +205,69 @@ export class Scheduler {
       }
     }
     for (const f of [FILES.control, FILES.exit, FILES.progress]) fs.rmSync(path.join(dir, f), { force: true });
-    const run = this.o.tracker.createRun({
-      project: spec.project,
-      name: spec.name,
-      config: { ...(spec.config ?? {}), job: { id: job.id, attempt: job.attempt + 1, command: spec.command, cwd: spec.cwd } },
-    });
-    this.jobs.update(job.id, { run_id: run.id });
+    let runId: string | null = null;
     try {
-      for (const w of spec.watchers ?? []) {
-        const { metric, ...opts } = w;
-        this.o.tracker.watch(run.id, metric, opts);
-      }
-      this.supervise({ ...job, run_id: run.id, attempt: job.attempt + 1 }, run.id);
+      const run = createJobRun(this.o.tracker, {
+        project: spec.project,
+        name: spec.name,
+        config: { ...(spec.config ?? {}), job: { id: job.id, attempt: job.attempt + 1, command: spec.command, cwd: spec.cwd } },
+        watchers: (spec.watchers ?? []).map(({ metric, ...opts }) => ({ metric, opts })),
+      });
+      runId = run.id;
+      this.jobs.update(job.id, { run_id: run.id });
+      this.run({ ...job, run_id: run.id, attempt: job.attempt + 1 }, run.id);
     } catch (e) {
       const reason = `could not start: ${(e as Error).message}`;
-      this.jobs.update(job.id, { state: 'failed', reason, ended_at: nowIso() });
-      this.o.tracker.finishRun(run.id, 'failed', { reason });
+      this.jobs.update(job.id, { state: 'failed', reason, ended_at: nowIso(), ...(runId ? { run_id: runId } : {}) });
+      if (runId) this.o.tracker.finishRun(runId, 'failed', { reason });
       this.o.log('error', `job ${job.id} (${job.name}) ${reason}`);
       this.o.onChange(['jobs', 'runs']);
     }
   }
 
-  private supervise(job: JobRow, runId: string, adopt?: { pid: number; startToken: string | null; offset: number }): void {
+  /** Runs (or adopts) one job through a JobRunner. */
+  private run(job: JobRow, runId: string, adopt?: { pid: number; startToken: string | null; offset: number; tailers: string | null }): void {
     const spec = JSON.parse(job.spec) as ResolvedSpec;
-    const dir = jobDir(this.o.storeDir, job.id);
     const since = job.started_at ? Date.parse(job.started_at) - 1000 : Date.now();
-    // After a restart, TensorBoard files resume where the previous supervisor stopped reading.
-    const parsers = createParsers(spec.parsers as never, { cwd: spec.cwd, since, offsets: adopt && job.tailer_offsets ? (JSON.parse(job.tailer_offsets) as Array<Record<string, number>>) : undefined });
-    const sup = new Supervisor({
-      command: { argv: spec.command, cwd: spec.cwd, env: { ...(this.o.jobEnv?.() ?? trainerEnv(this.o.storeDir)), ...(spec.env ?? {}) }, stallTimeoutS: spec.stall_timeout_s, graceS: spec.grace_s },
-      jobDir: dir,
-      jobId: job.id,
-      runId,
+    // After a restart, TensorBoard files resume where the previous runner stopped reading.
+    const parsers = createParsers(spec.parsers as ParserSpec[] | undefined, {
+      cwd: spec.cwd,
+      since,
+      offsets: adopt?.tailers ? (JSON.parse(adopt.tailers) as Array<Record<string, number>>) : undefined,
+    });
+    let a: Active | null = null;
+    const runner = new JobRunner({
       tracker: this.o.tracker,
-      parsers: parsers.lines,
-      tailers: parsers.tailers,
+      runId,
+      jobDir: jobDir(this.o.storeDir, job.id),
+      jobId: job.id,
+      command: { argv: spec.command, cwd: spec.cwd, env: { ...(this.o.jobEnv?.() ?? trainerEnv(this.o.storeDir)), ...(spec.env ?? {}) }, stallTimeoutS: spec.stall_timeout_s, graceS: spec.grace_s },
+      parsers,
       launcher: this.o.launcher,
       nodePath: this.o.nodePath,
       adopt,
+      saveOffsets: (p) => this.jobs.saveOffsets(job.id, p),
+      on: {
+        onProgress: () => a && this.writeProgress(a, false),
+        onStatus: (t) => {
+          this.jobs.update(job.id, { status_text: t.slice(0, 200) });
+          this.o.onChange(['jobs']);
+        },
+      },
       log: (m) => this.o.log('warn', `job ${job.id}: ${m}`),
     });
-    // The log offset and the TensorBoard read positions commit in the same transaction as the
-    // points read up to them: after a runtime crash the next supervisor resumes exactly there
-    // (nothing lost, nothing twice).
-    let savedOffset = adopt?.offset ?? 0;
-    let savedTailers = adopt ? job.tailer_offsets : null;
-    const saveOffset = this.o.db.prepare(`UPDATE jobs SET log_offset = ? WHERE id = ?`);
-    const saveTailers = this.o.db.prepare(`UPDATE jobs SET tailer_offsets = ? WHERE id = ?`);
-    const unhook = this.o.tracker.onCommit(() => {
-      const offset = sup.resumeOffset;
-      if (offset !== savedOffset) {
-        saveOffset.run(offset, job.id);
-        savedOffset = offset;
-      }
-      const tailers = parsers.tailers.length ? JSON.stringify(sup.tailerOffsets()) : null;
-      if (tailers !== savedTailers) {
-        saveTailers.run(tailers, job.id);
-        savedTailers = tailers;
-      }
-    });
-    let started: ReturnType<Supervisor['start']>;
-    try {
-      started = sup.start();
-    } catch (e) {
-      unhook();
-      throw e;
-    }
-    const a: Active = { job, sup, runId, lastPersist: 0, lastProgressWrite: 0, unhook };
+    const started = runner.start();
+    a = { job, runner, runId, lastPersist: 0, lastProgressWrite: 0 };
     this.active.set(job.id, a);
     this.o.supervisedRuns?.add(runId);
     if (!adopt) {
       this.jobs.update(job.id, { state: 'running', pid: started.pid, pid_start: started.startToken, log_offset: 0 });
-      this.o.db.prepare(`UPDATE runs SET pid = ?, pid_start = ? WHERE id = ?`).run(started.pid, started.startToken, runId);
       this.o.log('info', `job ${job.id} (${job.name}) started: pid ${started.pid}, run ${runId}`);
     } else {
       this.jobs.update(job.id, { state: 'running', supervisor: this.id });
     }
-    sup.on('progress', () => this.writeProgress(a, false));
-    sup.on('status', (t: string) => {
-      this.jobs.update(job.id, { status_text: t.slice(0, 200) });
-      this.o.onChange(['jobs']);
-    });
-    void sup.done.then((outcome) => this.settle(a, outcome));
+    const active = a;
+    void runner.settled.then((outcome) => this.settle(active, outcome));
     this.o.onChange(['jobs', 'runs']);
   }
 
@@ -347,7 +275,7 @@ export class Scheduler {
     const now = Date.now();
     if (!force && now - a.lastProgressWrite < 1000) return;
     a.lastProgressWrite = now;
-    const p = a.sup.progress;
+    const p = a.runner.sup.progress;
     if (!p) return;
     this.jobs.update(a.job.id, { progress_current: p.current, progress_total: p.total ?? null });
     this.o.onChange(['jobs']);
@@ -361,10 +289,12 @@ export class Scheduler {
     }
   }
 
+  /** The runner has finished the run; the job row follows. */
   private settle(a: Active, outcome: JobOutcome): void {
-    a.unhook();
+    if (this.active.get(a.job.id) !== a) return; // detached meanwhile (lost lease, stop)
     this.active.delete(a.job.id);
     this.o.supervisedRuns?.delete(a.runId);
+    const sup = a.runner.sup;
     this.jobs.update(a.job.id, {
       state: outcome.state as JobState,
       exit_code: outcome.exitCode,
@@ -372,25 +302,19 @@ export class Scheduler {
       reason: outcome.reason,
       error_summary: outcome.errorSummary,
       ended_at: nowIso(),
-      log_offset: a.sup.offset,
+      log_offset: sup.offset,
       cancel_requested: null,
-      ...(a.sup.progress ? { progress_current: a.sup.progress.current, progress_total: a.sup.progress.total ?? null } : {}),
+      ...(sup.progress ? { progress_current: sup.progress.current, progress_total: sup.progress.total ?? null } : {}),
     });
-    this.o.tracker.finishRun(a.runId, runStatusFor(outcome.state), { exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason });
     this.o.log(outcome.state === 'completed' ? 'info' : 'warn', `job ${a.job.id} (${a.job.name}) ${outcome.state}${outcome.reason ? `: ${outcome.reason}` : ''}`);
     this.o.onChange(['jobs', 'runs']);
     this.kick();
   }
 
   private handleCancelRequests(): void {
-    const rows = this.o.db.prepare(`SELECT id, state, cancel_requested FROM jobs WHERE cancel_requested IS NOT NULL AND state IN ('queued', 'starting', 'running')`).all() as Array<{
-      id: string;
-      state: JobState;
-      cancel_requested: string;
-    }>;
-    for (const r of rows) {
+    for (const r of this.jobs.cancelRequests()) {
       const a = this.active.get(r.id);
-      if (a) a.sup.cancel(r.cancel_requested);
+      if (a) a.runner.cancel(r.cancel_requested);
       else if (r.state === 'queued') this.jobs.update(r.id, { state: 'cancelled', reason: r.cancel_requested, ended_at: nowIso(), cancel_requested: null });
     }
   }
@@ -401,7 +325,7 @@ export class Scheduler {
     if (this.o.gpuPolling === false || this.gpu || !findNvidiaSmi()) return;
     this.gpu = new GpuPoller({
       onReading: (_gpus, metrics) => {
-        for (const a of this.active.values()) a.sup.logSystem(metrics);
+        for (const a of this.active.values()) a.runner.logSystem(metrics);
       },
       onUnavailable: (reason) => this.o.log('debug', `GPU metrics unavailable: ${reason}`),
     });
@@ -413,8 +337,7 @@ export class Scheduler {
   /** Cancels now when this process supervises the job; otherwise records the request for the holder. */
   cancel(ref: string, reason?: string): ReturnType<JobStore['requestCancel']> {
     const r = this.jobs.requestCancel(ref, reason);
-    const a = this.active.get(r.job.id);
-    if (a) a.sup.cancel(reason);
+    this.active.get(r.job.id)?.runner.cancel(reason);
     this.o.onChange(['jobs']);
     return r;
   }
@@ -424,7 +347,7 @@ export class Scheduler {
     const row = this.jobs.resolve(ref);
     const a = this.active.get(row.id);
     if (a) {
-      a.sup.control(cmd, 'requested from Tune Studio');
+      a.runner.control(cmd, 'requested from Tune Studio');
       return { sent: true, message: `asked ${row.name} to ${cmd === 'save' ? 'save a checkpoint' : cmd === 'sample' ? 'generate samples' : 'stop'}` };
     }
     return this.jobs.control(ref, cmd);
@@ -440,14 +363,12 @@ export class Scheduler {
     // Points still buffered commit with the offsets (the hooks); then nothing of theirs is pending.
     this.o.tracker.tryFlush();
     for (const a of this.active.values()) {
-      a.unhook();
-      const tailers = a.sup.tailerOffsets();
-      if (!this.o.tracker.lastFlushError) this.jobs.update(a.job.id, { log_offset: a.sup.resumeOffset, ...(tailers.length ? { tailer_offsets: JSON.stringify(tailers) } : {}) });
-      a.sup.detach();
+      const p = a.runner.detach();
+      if (!this.o.tracker.lastFlushError) this.jobs.update(a.job.id, { log_offset: p.log, ...(p.tailers ? { tailer_offsets: p.tailers } : {}) });
     }
     this.active.clear();
     if (this.holder) {
-      this.o.db.prepare(`DELETE FROM leases WHERE name = ? AND holder = ?`).run(LEASE_NAME, `${this.id}|${this.o.label ?? 'runtime'}`);
+      this.lease.release();
       this.holder = false;
     }
   }

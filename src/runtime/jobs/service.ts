@@ -1,8 +1,6 @@
-// The jobs service in the runtime: job requests, the scheduler (once the
-// store exists; it is never created just to look), *.tunejob.json
-// diagnostics, presets, and the workspace-trust rule (no job starts in an
-// untrusted workspace).
-import * as fs from 'node:fs';
+// The jobs face of the runtime: LSP requests over JobsService (which holds
+// the rules and, once the store exists, the scheduler — never created just
+// to look), *.tunejob.json and *.tunetrain.json diagnostics.
 import * as path from 'node:path';
 import {
   JobCancelRequest,
@@ -16,130 +14,85 @@ import {
   type Job,
   type JobSpec,
 } from '../../protocol/jobs';
+import { CaptionJobRequest } from '../../protocol/datasets';
 import type { RuntimeContext } from '../context';
 import { registerJsonChecker } from '../diagnostics';
-import { parseJsonWithNonFinite } from '../../protocol/lines';
-import { trackingService } from '../tracking/service';
-import { JobStore } from './jobStore';
-import { builtinArgv, cliArgv, launcherPath, trainerEnv } from './paths';
-import { CaptionJobRequest } from '../../protocol/datasets';
-import { listPresets, specFromPreset } from './presets';
-import { Scheduler } from './scheduler';
-import { checkJobSpec, JobSpecError, resolveJobSpec } from './spec';
+import type { TrackingService } from '../tracking/service';
 import { checkTrainConfig } from '../training/config';
+import { JobsService, UNTRUSTED_MESSAGE } from './jobsService';
+import { trainerEnv } from './paths';
+import { listPresets, specFromPreset } from './presets';
+import { checkJobSpec, JobSpecError } from './spec';
 
-export const UNTRUSTED_MESSAGE =
-  'This workspace is not trusted, so Tune Studio starts no jobs here. Trust it (Command Palette: "Workspaces: Manage Workspace Trust") to run jobs.';
+export { UNTRUSTED_MESSAGE };
 
-let scheduler: Scheduler | null = null;
-
-/** For Runtime Status. */
-export function schedulerStatus(): { holder: boolean; detail: string } | undefined {
-  return scheduler ? { holder: scheduler.isHolder, detail: scheduler.describe() } : undefined;
-}
-
-
-export function register(ctx: RuntimeContext): void {
-  const tracking = trackingService();
+/** Registers the job requests; the returned service is what Runtime Status asks about the scheduler. */
+export function register(ctx: RuntimeContext, tracking: TrackingService): { schedulerStatus(): { holder: boolean; detail: string } | undefined } {
   const baseDir = () => ctx.options.workspaceFolders[0] ?? path.dirname(ctx.store.dir);
-
-  const ensureScheduler = (): Scheduler => {
-    if (scheduler) return scheduler;
-    scheduler = new Scheduler({
+  let service: JobsService | null = null;
+  // The service (and its scheduler) starts with the store; a store made by the CLI later is noticed.
+  const ensure = (): JobsService => {
+    if (service) return service;
+    service = new JobsService({
       db: tracking.db,
-      tracker: tracking.tracker,
       storeDir: ctx.store.dir,
-      launcher: launcherPath(),
-      slots: () => ctx.settings.jobsSlots ?? 1,
       trusted: () => ctx.trusted(),
-      log: (level, msg) => (level === 'debug' ? ctx.log.debug(msg) : ctx.log[level](msg)),
-      onChange: (kinds) => ctx.notifyChanged({ kinds }),
-      supervisedRuns: tracking.supervised,
-      label: 'VS Code',
-      jobEnv: () =>
-        trainerEnv(ctx.store.dir, {
-          backend: ctx.settings.trainingBackend,
-          modelFolders: (ctx.settings.trainingModelFolders ?? []).map((f) => path.resolve(baseDir(), f)),
-          offline: ctx.settings.trainingOffline,
-        }),
+      baseDir,
+      scheduler: {
+        tracker: tracking.tracker,
+        slots: () => ctx.settings.jobsSlots ?? 1,
+        log: (level, msg) => (level === 'debug' ? ctx.log.debug(msg) : ctx.log[level](msg)),
+        onChange: (kinds) => ctx.notifyChanged({ kinds }),
+        supervisedRuns: tracking.supervised,
+        label: 'VS Code',
+        jobEnv: () =>
+          trainerEnv(ctx.store.dir, {
+            backend: ctx.settings.trainingBackend,
+            modelFolders: (ctx.settings.trainingModelFolders ?? []).map((f) => path.resolve(baseDir(), f)),
+            offline: ctx.settings.trainingOffline,
+          }),
+      },
     });
-    scheduler.start();
-    return scheduler;
+    service.start();
+    return service;
   };
-  // The scheduler starts with the store; a store made by the CLI later is noticed.
   const watchForStore = setInterval(() => {
-    if (scheduler) return clearInterval(watchForStore);
-    if (ctx.store.exists()) ensureScheduler();
+    if (service) return clearInterval(watchForStore);
+    if (ctx.store.exists()) ensure();
   }, 2000);
-  if (ctx.store.exists()) ensureScheduler();
-  ctx.onSettingsChanged(() => scheduler?.kick());
+  if (ctx.store.exists()) ensure();
+  ctx.onSettingsChanged(() => service?.kick());
   ctx.onShutdown(() => {
     clearInterval(watchForStore);
-    scheduler?.stop();
+    service?.stop();
   });
 
-  const store = (): JobStore => ensureScheduler().jobs;
+  const changed = <T>(v: T): T => {
+    ctx.notifyChanged({ kinds: ['jobs'] });
+    return v;
+  };
   const c = ctx.connection;
-  c.onRequest(JobsListRequest.type, (p) => (scheduler || ctx.store.exists() ? store().list({ states: p?.states }) : []));
-  c.onRequest(JobGetRequest.type, (p) => store().get(p.id));
+  c.onRequest(JobsListRequest.type, (p) => (service || ctx.store.exists() ? ensure().list({ states: p?.states }) : []));
+  c.onRequest(JobGetRequest.type, (p) => ensure().get(p.id));
   c.onRequest(JobSubmitRequest.type, (p): Job => {
-    if (!ctx.trusted()) throw new Error(UNTRUSTED_MESSAGE);
-    let raw: unknown = p.spec;
-    let dir = baseDir();
-    if (p.specFile) {
-      dir = path.dirname(p.specFile);
-      try {
-        raw = parseJsonWithNonFinite(fs.readFileSync(p.specFile, 'utf8'));
-      } catch (e) {
-        throw new Error(`cannot read job file ${p.specFile}: ${(e as Error).message}`);
-      }
-    }
-    let spec;
     try {
-      spec = resolveJobSpec(raw, { baseDir: dir, specFile: p.specFile, builtinArgv });
+      return changed(ensure().submit({ spec: p.spec, specFile: p.specFile }));
     } catch (e) {
-      if (e instanceof JobSpecError) throw new Error(`The job spec has problems: ${e.message}`);
+      if (e instanceof JobSpecError) throw new Error(`The job spec has problems: ${e.message}`, { cause: e });
       throw e;
     }
-    const job = store().insert(spec, p.specFile ?? null);
-    scheduler!.kick();
-    ctx.notifyChanged({ kinds: ['jobs'] });
-    return job;
   });
-  c.onRequest(JobCancelRequest.type, (p) => ensureScheduler().cancel(p.id, p.reason).job);
-  c.onRequest(JobRetryRequest.type, (p) => {
-    if (!ctx.trusted()) throw new Error(UNTRUSTED_MESSAGE);
-    const j = store().retry(p.id);
-    scheduler!.kick();
-    ctx.notifyChanged({ kinds: ['jobs'] });
-    return j;
-  });
-  c.onRequest(JobControlRequest.type, (p) => ensureScheduler().control(p.id, p.command));
+  c.onRequest(JobCancelRequest.type, (p) => changed(ensure().cancel(p.id, p.reason).job));
+  c.onRequest(JobRetryRequest.type, (p) => changed(ensure().retry(p.id)));
+  c.onRequest(JobControlRequest.type, (p) => ensure().control(p.id, p.command));
   c.onRequest(CaptionJobRequest.type, (p): Job => {
-    if (!ctx.trusted()) throw new Error(UNTRUSTED_MESSAGE);
-    const dir = path.resolve(p.dir);
-    const inside = ctx.options.workspaceFolders.some((w) => {
-      const rel = path.relative(w, dir);
-      return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-    });
-    if (ctx.options.workspaceFolders.length && !inside) throw new Error(`Dataset folder '${p.dir}' is outside the workspace; captioning refused.`);
     const s = ctx.settings;
-    const args = [
-      '--dir', ctx.store.dir, 'dataset', 'caption', dir,
-      ...(p.overwrite ? ['--overwrite'] : []),
-      ...(s.captioningModelPath ? ['--model', s.captioningModelPath] : []),
-      ...(s.captioningOffline ? ['--offline'] : []),
-      ...(s.ffmpegPath ? ['--ffmpeg', s.ffmpegPath] : []),
-      ...(p.stems?.length ? ['--sample', ...p.stems] : []),
-    ];
-    const spec = resolveJobSpec(
-      { name: `caption ${path.basename(dir)}`, project: 'datasets', command: cliArgv(args), parsers: ['protocol'], stall_timeout_s: 3600, config: { dataset: dir, samples: p.stems ?? 'all', overwrite: !!p.overwrite } },
-      { baseDir: dir },
+    return changed(
+      ensure().submitCaption(
+        { dir: p.dir, overwrite: p.overwrite, stems: p.stems },
+        { workspaceFolders: ctx.options.workspaceFolders, modelPath: s.captioningModelPath, offline: s.captioningOffline, ffmpegPath: s.ffmpegPath },
+      ),
     );
-    const job = store().insert(spec, null);
-    scheduler!.kick();
-    ctx.notifyChanged({ kinds: ['jobs'] });
-    return job;
   });
   c.onRequest(JobPresetsRequest.type, () => listPresets());
   c.onRequest(JobFromPresetRequest.type, (p): JobSpec => specFromPreset(p.preset, p.values));
@@ -154,4 +107,5 @@ export function register(ctx: RuntimeContext): void {
     source: 'Tune Studio',
     check: (value, file) => checkTrainConfig(value, path.dirname(file)),
   });
+  return { schedulerStatus: () => service?.schedulerStatus() };
 }

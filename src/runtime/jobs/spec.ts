@@ -1,32 +1,100 @@
 // Job specs: checking a spec (the same problems become diagnostics in a
 // *.tunejob.json and errors on submit), and resolving it against its folder
-// into what the supervisor runs.
+// into what the supervisor runs. The shape is schemas/tunejob.schema.json,
+// validated by ajv (the types are generated from the same schema); what a
+// schema cannot know is checked here: files and programs on disk, the
+// parsers list (ingest's own validation) and the watchers (tracking's).
+import Ajv, { type ErrorObject } from 'ajv';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { JobSpec } from '../../protocol/jobs';
-import { findOnPath } from '../backends';
+import schema from '../../../schemas/tunejob.schema.json';
+import type { FileProblem } from '../diagnostics';
 import { validateParserSpecs } from '../ingest/spec';
 import type { ParserSpec } from '../ingest/types';
+import { isDir, isFile } from '../os/fs';
+import { findOnPath } from '../os/path';
 import { validateWatch, WatchError } from '../tracking/watchers';
 
-export interface SpecProblem {
-  /** JSON path into the spec, e.g. "command[1]" or "parsers[2].regex". */
-  path: string;
-  message: string;
-  severity: 'error' | 'warning';
-}
-
 export class JobSpecError extends Error {
-  constructor(readonly problems: SpecProblem[]) {
+  constructor(readonly problems: FileProblem[]) {
     super(problems.filter((p) => p.severity === 'error').map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; '));
     this.name = 'JobSpecError';
   }
 }
 
-const KNOWN_KEYS = ['$schema', 'name', 'project', 'kind', 'command', 'train_config', 'cwd', 'env', 'parsers', 'watchers', 'config', 'stall_timeout_s', 'grace_s', 'priority'];
+const KNOWN_KEYS = Object.keys(schema.properties).filter((k) => k !== '$schema');
 
 /** Interpreters whose first argument is a script file we can check. */
 const SCRIPT_RUNNERS = /^(python[\d.]*|python|node|bash|sh|Rscript|julia|ruby|perl|accelerate|torchrun|deepspeed)$/;
+
+const COMMAND_HELP =
+  '"command" must be a non-empty array: the program and its arguments, e.g. ["python", "train.py", "--lr", "1e-4"] (no shell: pipes and $VARS are not interpreted)';
+
+let validator: ReturnType<Ajv['compile']> | null = null;
+function validate(): ReturnType<Ajv['compile']> {
+  // strict: false — the schema carries VS Code's own keywords (markdownDescription, defaultSnippets).
+  validator ??= new Ajv({ allErrors: true, strict: false }).compile(schema);
+  return validator;
+}
+
+/** `/parsers/2/regex` → `parsers[2].regex` (the path diagnostics put on the right value). */
+function jsonPath(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^\d+$/.test(seg) ? `[${seg}]` : out ? `.${seg}` : seg;
+  }
+  return out;
+}
+
+/** One schema error in the words a user needs (the schema's own words when no better ones exist). */
+function schemaProblem(e: ErrorObject): FileProblem | null {
+  const at = jsonPath(e.instancePath);
+  const top = at.split(/[.[]/)[0];
+  const err = (p: string, message: string): FileProblem => ({ path: p, message, severity: 'error' });
+  if (e.keyword === 'if') return null;
+  // parsers and watchers: their owners' validation names the problem better (below).
+  if ((top === 'parsers' || top === 'watchers') && at !== top) return null;
+  if (at === '') {
+    if (e.keyword === 'additionalProperties') {
+      const k = (e.params as { additionalProperty: string }).additionalProperty;
+      return { path: k, message: `unknown key '${k}' (known: ${KNOWN_KEYS.join(', ')})`, severity: 'warning' };
+    }
+    if (e.keyword === 'required') {
+      const k = (e.params as { missingProperty: string }).missingProperty;
+      if (k === 'command') return err('command', COMMAND_HELP);
+      if (k === 'train_config') return err('train_config', 'a builtin job needs "train_config": the path of a *.tunetrain.json file');
+    }
+    return err('', 'a job spec is a JSON object with at least "command" (an array: program and arguments)');
+  }
+  switch (top) {
+    case 'command':
+      return at === 'command' ? err(at, COMMAND_HELP) : err(at, 'every argument must be a string');
+    case 'kind':
+      return err(at, '"kind" must be "command" or "builtin"');
+    case 'name':
+    case 'project':
+    case 'cwd':
+    case 'train_config':
+      return err(at, `"${top}" must be a string`);
+    case 'env':
+      return at === 'env' ? err(at, '"env" must be an object of NAME: "value"') : err(at, 'environment values must be strings');
+    case 'parsers':
+      return err(at, '"parsers" must be an array, e.g. ["protocol", "hf", {"regex": "lightning"}, {"tfevents": "runs"}]');
+    case 'watchers':
+      return err(at, '"watchers" must be an array of {"metric": "...", ...conditions}');
+    case 'config':
+      return err(at, '"config" must be an object');
+    case 'stall_timeout_s':
+    case 'grace_s':
+      return err(at, `"${top}" must be a positive number of seconds`);
+    case 'priority':
+      return err(at, '"priority" must be a whole number (higher runs first)');
+    default:
+      return err(at, `${at} ${e.message ?? 'is not valid'}`);
+  }
+}
 
 export interface CheckOptions {
   /** Folder relative paths resolve against (the spec file's folder). */
@@ -36,94 +104,80 @@ export interface CheckOptions {
 }
 
 /**
- * Every problem in a spec, shape and meaning: unknown keys, a missing
- * command, a script that does not exist, a cwd outside the workspace or
- * missing, unknown parsers, bad watchers, numbers out of range.
+ * Every problem in a spec, shape and meaning: the schema's (unknown keys, a
+ * missing command, wrong types, numbers out of range), then a script that
+ * does not exist, a cwd missing, unknown parsers, bad watchers.
  */
-export function checkJobSpec(raw: unknown, o: CheckOptions): SpecProblem[] {
-  const out: SpecProblem[] = [];
+export function checkJobSpec(raw: unknown, o: CheckOptions): FileProblem[] {
+  const out: FileProblem[] = [];
   const err = (p: string, message: string) => out.push({ path: p, message, severity: 'error' });
   const warn = (p: string, message: string) => out.push({ path: p, message, severity: 'warning' });
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    err('', 'a job spec is a JSON object with at least "command" (an array: program and arguments)');
-    return out;
+  const v = validate();
+  if (!v(raw)) {
+    const seen = new Set<string>();
+    for (const e of v.errors ?? []) {
+      const p = schemaProblem(e);
+      if (!p || seen.has(p.path)) continue;
+      seen.add(p.path);
+      out.push(p);
+    }
   }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return out;
   const s = raw as Record<string, unknown>;
-  for (const k of Object.keys(s)) if (!KNOWN_KEYS.includes(k)) warn(k, `unknown key '${k}' (known: ${KNOWN_KEYS.filter((x) => x !== '$schema').join(', ')})`);
-  const kind = s.kind ?? 'command';
-  if (kind !== 'command' && kind !== 'builtin') err('kind', `"kind" must be "command" or "builtin"`);
-  for (const k of ['name', 'project', 'cwd', 'train_config'] as const) {
-    if (s[k] !== undefined && typeof s[k] !== 'string') err(k, `"${k}" must be a string`);
-  }
+  const shapeOk = (k: string) => !out.some((p) => p.severity === 'error' && (p.path === k || p.path.startsWith(`${k}[`) || p.path.startsWith(`${k}.`)));
   const cwd = typeof s.cwd === 'string' ? path.resolve(o.baseDir, s.cwd) : o.baseDir;
-  if (o.checkFiles !== false && typeof s.cwd === 'string') {
-    if (!isDir(cwd)) err('cwd', `the working folder '${s.cwd}' does not exist (resolved to ${cwd})`);
-  }
-  if (kind === 'builtin') {
-    if (typeof s.train_config !== 'string') err('train_config', 'a builtin job needs "train_config": the path of a *.tunetrain.json file');
-    else if (o.checkFiles !== false && !isFile(path.resolve(o.baseDir, s.train_config))) err('train_config', `'${s.train_config}' does not exist`);
+  if (o.checkFiles !== false && typeof s.cwd === 'string' && !isDir(cwd)) err('cwd', `the working folder '${s.cwd}' does not exist (resolved to ${cwd})`);
+  if (s.kind === 'builtin') {
+    if (o.checkFiles !== false && typeof s.train_config === 'string' && !isFile(path.resolve(o.baseDir, s.train_config))) err('train_config', `'${s.train_config}' does not exist`);
     if (s.command !== undefined) warn('command', '"command" is ignored for a builtin job');
-  } else if (!Array.isArray(s.command) || s.command.length === 0) {
-    err('command', '"command" must be a non-empty array: the program and its arguments, e.g. ["python", "train.py", "--lr", "1e-4"] (no shell: pipes and $VARS are not interpreted)');
-  } else {
-    s.command.forEach((a, i) => {
-      if (typeof a !== 'string') err(`command[${i}]`, 'every argument must be a string');
-      else if (a.includes('\u0000')) err(`command[${i}]`, 'an argument contains a NUL byte');
-    });
+  } else if (Array.isArray(s.command) && s.command.length && shapeOk('command')) {
     const argv = s.command as string[];
+    argv.forEach((a, i) => a.includes('\u0000') && err(`command[${i}]`, 'an argument contains a NUL byte'));
     if (argv.length === 1 && /\s/.test(argv[0]) && !isFile(path.resolve(cwd, argv[0]))) {
       warn('command[0]', `"${argv[0]}" contains spaces: the command is not run through a shell, so split it into an array of arguments`);
     }
-    if (o.checkFiles !== false && typeof argv[0] === 'string') {
-      const prog = argv[0];
-      const isPath = prog.includes('/') || prog.includes('\\');
-      if (isPath ? !isFile(path.resolve(cwd, prog)) : !findOnPath(prog)) {
-        err('command[0]', isPath ? `the program '${prog}' does not exist (resolved to ${path.resolve(cwd, prog)})` : `'${prog}' is not on PATH; install it or give its full path`);
+    if (o.checkFiles !== false) checkProgram(argv, cwd, err);
+  }
+  if (Array.isArray(s.parsers)) for (const p of validateParserSpecs(s.parsers, { cwd })) err(p.path, p.message);
+  if (Array.isArray(s.watchers)) {
+    s.watchers.forEach((w, i) => {
+      if (typeof w !== 'object' || w === null || Array.isArray(w)) return err(`watchers[${i}]`, 'a watcher is an object with "metric" and conditions');
+      const { metric, ...opts } = w as Record<string, unknown>;
+      try {
+        validateWatch(metric, opts);
+      } catch (e) {
+        if (e instanceof WatchError) err(`watchers[${i}]`, e.message);
+        else throw e;
       }
-      const base = path.basename(prog).replace(/\.exe$/i, '');
-      if (SCRIPT_RUNNERS.test(base)) {
-        const scriptIdx = argv.findIndex((a, i) => i > 0 && typeof a === 'string' && !a.startsWith('-'));
-        const script = argv[scriptIdx];
-        const flagBefore = argv.slice(1, scriptIdx).some((a) => a === '-m' || a === '-c' || a === '-e');
-        if (script && !flagBefore && /\.(py|js|mjs|cjs|sh|ts|R|jl|rb|pl)$/i.test(script) && !isFile(path.resolve(cwd, script))) {
-          err(`command[${scriptIdx}]`, `the script '${script}' does not exist in ${cwd}`);
-        }
-      }
-    }
+    });
   }
-  if (s.env !== undefined) {
-    if (typeof s.env !== 'object' || s.env === null || Array.isArray(s.env)) err('env', '"env" must be an object of NAME: "value"');
-    else for (const [k, v] of Object.entries(s.env)) if (typeof v !== 'string') err(`env.${k}`, 'environment values must be strings');
-  }
-  if (s.parsers !== undefined) {
-    if (!Array.isArray(s.parsers)) err('parsers', '"parsers" must be an array, e.g. ["protocol", "hf", {"regex": "lightning"}, {"tfevents": "runs"}]');
-    else for (const p of validateParserSpecs(s.parsers, { cwd })) err(p.path.replace(/^parsers/, 'parsers'), p.message);
-  }
-  if (s.watchers !== undefined) {
-    if (!Array.isArray(s.watchers)) err('watchers', '"watchers" must be an array of {"metric": "...", ...conditions}');
-    else
-      s.watchers.forEach((w, i) => {
-        if (typeof w !== 'object' || w === null) return err(`watchers[${i}]`, 'a watcher is an object with "metric" and conditions');
-        const { metric, ...opts } = w as Record<string, unknown>;
-        try {
-          validateWatch(metric, opts);
-        } catch (e) {
-          if (e instanceof WatchError) err(`watchers[${i}]`, e.message);
-          else throw e;
-        }
-      });
-  }
-  if (s.config !== undefined && (typeof s.config !== 'object' || s.config === null || Array.isArray(s.config))) err('config', '"config" must be an object');
-  const positive = (k: 'stall_timeout_s' | 'grace_s', max: number) => {
-    const v = s[k];
-    if (v === undefined) return;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) err(k, `"${k}" must be a positive number of seconds`);
-    else if (v > max) warn(k, `"${k}" is ${v} s — more than ${max} s; is that intended?`);
+  // The schema allows Infinity and NaN through (they are numbers); a spec read with non-finite literals may carry them.
+  const seconds = (k: 'stall_timeout_s' | 'grace_s', max: number) => {
+    const n = s[k];
+    if (typeof n !== 'number' || !shapeOk(k)) return;
+    if (!Number.isFinite(n)) err(k, `"${k}" must be a positive number of seconds`);
+    else if (n > max) warn(k, `"${k}" is ${n} s — more than ${max} s; is that intended?`);
   };
-  positive('stall_timeout_s', 7 * 24 * 3600);
-  positive('grace_s', 3600);
-  if (s.priority !== undefined && !(typeof s.priority === 'number' && Number.isInteger(s.priority))) err('priority', '"priority" must be a whole number (higher runs first)');
+  seconds('stall_timeout_s', 7 * 24 * 3600);
+  seconds('grace_s', 3600);
   return out;
+}
+
+/** The program exists (a path, or a name on PATH), and so does the script an interpreter is given. */
+function checkProgram(argv: string[], cwd: string, err: (p: string, m: string) => void): void {
+  const prog = argv[0];
+  const isPath = prog.includes('/') || prog.includes('\\');
+  if (isPath ? !isFile(path.resolve(cwd, prog)) : !findOnPath(prog)) {
+    err('command[0]', isPath ? `the program '${prog}' does not exist (resolved to ${path.resolve(cwd, prog)})` : `'${prog}' is not on PATH; install it or give its full path`);
+  }
+  const base = path.basename(prog).replace(/\.exe$/i, '');
+  if (!SCRIPT_RUNNERS.test(base)) return;
+  const scriptIdx = argv.findIndex((a, i) => i > 0 && !a.startsWith('-'));
+  const script = argv[scriptIdx];
+  const flagBefore = argv.slice(1, scriptIdx).some((a) => a === '-m' || a === '-c' || a === '-e');
+  if (script && !flagBefore && /\.(py|js|mjs|cjs|sh|ts|R|jl|rb|pl)$/i.test(script) && !isFile(path.resolve(cwd, script))) {
+    err(`command[${scriptIdx}]`, `the script '${script}' does not exist in ${cwd}`);
+  }
 }
 
 export interface ResolvedSpec extends JobSpec {
@@ -205,20 +259,4 @@ function trainConfigName(file: string): string {
     /* checked elsewhere */
   }
   return path.basename(file).replace(/\.tunetrain\.json$|\.json$/i, '');
-}
-
-function isFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
 }

@@ -1,23 +1,27 @@
 // Supervises one job process: starts it (through the launcher, in its own
-// process group, output to the job's log file — never a pipe), tails that
-// file for lines, feeds parsers and the run, writes the collapsed log, watches
-// heartbeats (output, metrics, progress.json), detects stalls, honours stop
-// requests and cancels with control → SIGTERM → SIGKILL, and decides the
-// outcome truthfully from the recorded exit. Adopting a job after a runtime
-// restart is the same code path: it tails the file from where it stopped.
+// process group, output to the job's log file — never a pipe), follows that
+// file (LogTail) for lines, feeds parsers and the run, writes the collapsed
+// log, watches heartbeats (output, metrics, progress.json), detects stalls,
+// honours stop requests, ends the job through Termination (control → SIGTERM
+// → SIGKILL), and decides the outcome truthfully from the recorded exit.
+// Adopting a job after a runtime restart is the same code path: it follows
+// the file from where it stopped. One job into one run (create, watchers,
+// offsets committed with the points, settle) is JobRunner's, above this.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { JOB_ENV, type ControlCommandName } from '../../protocol/control';
-import { FrameCollapser, LineSplitter } from '../ingest/lines';
+import { FrameCollapser, LineSplitter, type LinePiece } from '../ingest/lines';
 import { LineIngest } from '../ingest/spec';
 import type { TfeventsTailer } from '../ingest/tfevents';
 import type { IngestEvent, LineParser } from '../ingest/types';
+import { groupAlive, isSameProcess, killProcessGroup, processStartToken, ProcessTreeSampler } from '../os/process';
 import { RunIngest } from '../tracking/ingest';
 import type { Tracker } from '../tracking/tracker';
 import { appendControlCommand } from './control';
-import { groupAlive, isSameProcess, killProcessGroup, processStartToken, ProcessTreeSampler } from './proc';
+import { ProtocolLineFilter } from './echo';
+import { LogTail } from './logTail';
+import { Termination } from './termination';
 
 export type JobOutcomeState = 'completed' | 'failed' | 'cancelled' | 'stopped';
 
@@ -45,23 +49,51 @@ export interface SupervisorOptions {
   tracker: Tracker;
   parsers: LineParser[];
   tailers?: TfeventsTailer[];
-  /** Raw output as it is read (the CLI passes it through to its stdout). */
-  echo?: (chunk: Buffer) => void;
-  /** The launcher script (dist/launcher.js). */
-  launcher: string;
+  /**
+   * Keep the command's stderr apart from its stdout (stderr.log beside
+   * output.log), e.g. so `tunestudio run` can pass each through to its own.
+   * Both are read into the run. Default: both go to output.log.
+   */
+  splitStderr?: boolean;
+  /** Where the output is (default: output.log and stderr.log in jobDir); for following files another process writes. */
+  output?: { stdout: string; stderr?: string };
+  /** Typed callbacks for what the supervisor learns as it goes. */
+  on?: SupervisorCallbacks;
+  /** The launcher script (dist/launcher.js); only needed to start a process. */
+  launcher?: string;
   /** The Node that runs the launcher. */
   nodePath?: string;
   /** How often the log is read when no file event woke us (ms). */
   pollMs?: number;
-  /** Take over a running job instead of starting one. */
-  adopt?: { pid: number; startToken: string | null; offset: number };
+  /**
+   * Take over a running process instead of starting one: its pid and start
+   * token (so a recycled pid is never taken for it) and the committed byte
+   * offsets to resume each output file at (nothing read twice).
+   */
+  adopt?: { pid: number; startToken: string | null; offset: number; stderrOffset?: number };
   log?: (msg: string) => void;
   /** Sample CPU/memory of the process tree every this many ms (0: never). */
   resourceIntervalMs?: number;
 }
 
+export interface SupervisorCallbacks {
+  /** A progress frame or progress.json update. */
+  onProgress?(p: { current: number; total: number | undefined }): void;
+  /** A status text (protocol `status`, progress.json `status`). */
+  onStatus?(text: string): void;
+  /**
+   * Output as it is read, per stream, byte for byte, with the `@tunestudio`
+   * protocol lines left out (they are the program talking to us, not to
+   * its user): what `tunestudio run` passes through.
+   */
+  onOutput?(stream: OutputStreamName, chunk: Buffer): void;
+}
+
+export type OutputStreamName = 'stdout' | 'stderr';
+
 export const FILES = {
   output: 'output.log',
+  stderr: 'stderr.log',
   log: 'log.txt',
   control: 'control.json',
   progress: 'progress.json',
@@ -78,13 +110,20 @@ export function errorSummary(lines: string[], max = 20): string | null {
   return tail.length ? tail.join('\n').slice(-4000) : null;
 }
 
-export class Supervisor extends EventEmitter {
+interface OutputStream {
+  name: OutputStreamName;
+  tail: LogTail;
+  splitter: LineSplitter;
+  collapser: FrameCollapser;
+  /** Only when someone listens to onOutput. */
+  echo: ProtocolLineFilter | null;
+}
+
+export class Supervisor {
   readonly jobDir: string;
   readonly files: Record<keyof typeof FILES, string>;
   pid: number | null = null;
   startToken: string | null = null;
-  /** Bytes of output.log read so far. */
-  offset = 0;
   progress: { current: number; total: number | undefined } | null = null;
   statusText: string | null = null;
   readonly done: Promise<JobOutcome>;
@@ -92,41 +131,54 @@ export class Supervisor extends EventEmitter {
   private resolveDone!: (o: JobOutcome) => void;
   private child: ChildProcess | null = null;
   private childExit: { code: number | null; signal: string | null } | null = null;
-  private readonly splitter = new LineSplitter();
-  private readonly collapser = new FrameCollapser();
+  private readonly streams: OutputStream[];
   private readonly ingest: RunIngest;
-  /** Runs each line through the job's parsers; the first that claims a line wins. */
+  /** Runs each line through the job's parsers; the first that claims a line wins. One for all streams: HF's bar on stderr gives the step of its dicts on stdout. */
   private readonly lines: LineIngest;
   private readonly tail: string[] = [];
-  private logFd: number | null = null;
+  private readonly termination: Termination;
   private timer: NodeJS.Timeout | null = null;
   private watcher: fs.FSWatcher | null = null;
   private lastBeat = Date.now();
   private lastHeartbeatWrite = 0;
   private lastStopCheck = 0;
   private lastProgressMtime = 0;
-  private termination: { kind: 'cancel' | 'stop' | 'stall'; reason: string; at: number; step: number } | null = null;
   private finished = false;
   private reading = false;
   private sampler: { s: ProcessTreeSampler; at: number } | null = null;
 
   constructor(private readonly o: SupervisorOptions) {
-    super();
     this.jobDir = o.jobDir;
     fs.mkdirSync(this.jobDir, { recursive: true });
     this.files = Object.fromEntries(Object.entries(FILES).map(([k, v]) => [k, path.join(this.jobDir, v)])) as Record<keyof typeof FILES, string>;
+    if (o.output) {
+      this.files.output = o.output.stdout;
+      if (o.output.stderr) this.files.stderr = o.output.stderr;
+    }
+    const stream = (name: OutputStreamName, file: string, offset: number): OutputStream => ({
+      name,
+      tail: new LogTail(file, { offset }),
+      splitter: new LineSplitter(),
+      collapser: new FrameCollapser(),
+      echo: o.on?.onOutput ? new ProtocolLineFilter() : null,
+    });
+    this.streams = [stream('stdout', this.files.output, o.adopt?.offset ?? 0)];
+    if (o.splitStderr || o.output?.stderr) this.streams.push(stream('stderr', this.files.stderr, o.adopt?.stderrOffset ?? 0));
     this.ingest = new RunIngest(o.tracker, o.runId);
     this.lines = new LineIngest(o.parsers);
     this.ingest.onProgress = (current, total) => {
       this.progress = { current, total };
-      this.emit('progress', this.progress);
+      this.o.on?.onProgress?.(this.progress);
     };
     this.ingest.onStatus = (t) => {
       this.statusText = t;
-      this.emit('status', t);
+      this.o.on?.onStatus?.(t);
     };
+    this.termination = new Termination(this.graceMs, {
+      askToStop: (reason) => this.control('stop', reason),
+      signal: (sig) => this.signalGroup(sig),
+    });
     this.done = new Promise((r) => (this.resolveDone = r));
-    if (o.adopt) this.offset = o.adopt.offset;
   }
 
   private get stallMs(): number {
@@ -136,14 +188,25 @@ export class Supervisor extends EventEmitter {
     return (this.o.command.graceS ?? 10) * 1000;
   }
 
+  /** Bytes of output.log (the command's stdout, or all its output) read so far. */
+  get offset(): number {
+    return this.streams[0].tail.offset;
+  }
+
   /** Where each TensorBoard tailer has handed out events to (saved for a later supervisor). */
   tailerOffsets(): Array<Record<string, number>> {
     return (this.o.tailers ?? []).map((t) => t.deliveredOffsets());
   }
 
-  /** Where a later supervisor should resume reading: the end of the last complete line. */
+  /** Where a later supervisor should resume reading output.log: the end of the last complete line. */
   get resumeOffset(): number {
-    return this.offset - this.splitter.pendingBytes;
+    return this.resumeOffsets.stdout;
+  }
+
+  /** The same, per output file (stderr only when it is kept apart). */
+  get resumeOffsets(): { stdout: number; stderr?: number } {
+    const at = (s: OutputStream) => s.tail.offset - s.splitter.pendingBytes;
+    return { stdout: at(this.streams[0]), ...(this.streams[1] ? { stderr: at(this.streams[1]) } : {}) };
   }
 
   /** Starts (or adopts) the process and the supervision loop. */
@@ -172,31 +235,35 @@ export class Supervisor extends EventEmitter {
   private spawn(): void {
     const c = this.o.command;
     if (!c.argv.length) throw new Error('the job has no command to run');
+    if (!this.o.launcher) throw new Error('no launcher given: a supervisor can only start a command through dist/launcher.js');
     fs.rmSync(this.files.exit, { force: true });
     const out = fs.openSync(this.files.output, 'a');
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      // Python buffers stdout when it is not a terminal; a log file needs lines as they come.
-      PYTHONUNBUFFERED: '1',
-      ...c.env,
-      [JOB_ENV.supervised]: '1',
-      [JOB_ENV.runId]: this.o.runId,
-      [JOB_ENV.jobDir]: this.jobDir,
-      [JOB_ENV.control]: this.files.control,
-      [JOB_ENV.progress]: this.files.progress,
-      ...(this.o.jobId ? { [JOB_ENV.jobId]: this.o.jobId } : {}),
-    };
-    delete env.ELECTRON_RUN_AS_NODE;
+    let err = out;
     try {
+      if (this.streams[1]) err = fs.openSync(this.files.stderr, 'a');
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        // Python buffers stdout when it is not a terminal; a log file needs lines as they come.
+        PYTHONUNBUFFERED: '1',
+        ...c.env,
+        [JOB_ENV.supervised]: '1',
+        [JOB_ENV.runId]: this.o.runId,
+        [JOB_ENV.jobDir]: this.jobDir,
+        [JOB_ENV.control]: this.files.control,
+        [JOB_ENV.progress]: this.files.progress,
+        ...(this.o.jobId ? { [JOB_ENV.jobId]: this.o.jobId } : {}),
+      };
+      delete env.ELECTRON_RUN_AS_NODE;
       this.child = spawn(this.o.nodePath ?? process.execPath, [this.o.launcher, this.files.exit, '--', ...c.argv], {
         cwd: c.cwd,
         env,
         detached: true,
-        stdio: ['pipe', out, out],
+        stdio: ['pipe', out, err],
         windowsHide: true,
       });
     } finally {
       fs.closeSync(out);
+      if (err !== out) fs.closeSync(err);
     }
     this.child.stdin?.on('error', () => undefined);
     this.child.on('exit', (code, signal) => {
@@ -230,24 +297,12 @@ export class Supervisor extends EventEmitter {
 
   /** A user cancel: control stop, then SIGTERM after the grace period, then SIGKILL. Ends `cancelled`. */
   cancel(reason = 'cancelled by the user'): void {
-    this.terminate('cancel', reason);
-  }
-
-  private terminate(kind: 'cancel' | 'stop' | 'stall', reason: string): void {
-    if (this.finished || this.termination) return;
-    this.termination = { kind, reason, at: Date.now(), step: 0 };
-    this.emit('terminating', kind, reason);
-    if (kind === 'stall') {
-      this.signalGroup('SIGTERM');
-      this.termination.step = 1;
-    } else {
-      this.control('stop', reason);
-    }
-    this.tick();
+    if (this.finished) return;
+    if (this.termination.begin('cancel', reason)) this.tick();
   }
 
   private signalGroup(sig: NodeJS.Signals): void {
-    if (!this.pid) return;
+    if (!this.pid || !this.alive()) return;
     try {
       killProcessGroup(this.pid, sig);
     } catch (e) {
@@ -274,25 +329,14 @@ export class Supervisor extends EventEmitter {
         this.ingest.flushCounters();
       }
       if (this.sampler && now - this.sampler.at >= (this.o.resourceIntervalMs ?? 10_000)) this.sampleResources(now);
-      if (!this.termination && now - this.lastStopCheck > 500) {
+      if (!this.termination.requested && now - this.lastStopCheck > 500) {
         this.lastStopCheck = now;
         const stop = this.o.tracker.stopRequested(this.o.runId);
-        if (stop) this.terminate('stop', stop.reason);
+        if (stop) this.termination.begin('stop', stop.reason, now);
       }
-      if (!this.termination && now - this.lastBeat > this.stallMs && this.alive()) {
-        const mins = this.stallMs / 60_000;
-        const reason = `stalled: no progress for ${mins >= 1 ? `${Math.round(mins * 10) / 10} min` : `${Math.round(this.stallMs / 1000)} s`}`;
-        this.o.tracker.alert(this.o.runId, {
-          title: 'Job stalled',
-          text: `No output, metric or progress.json update for ${Math.round(this.stallMs / 1000)} s; stopping it (SIGTERM, then SIGKILL after ${this.graceMs / 1000} s).`,
-          level: 'error',
-          reason: 'stalled',
-          data: { stall_timeout_s: this.stallMs / 1000, last_heartbeat: new Date(this.lastBeat).toISOString() },
-        });
-        this.terminate('stall', reason);
-      }
-      this.escalate(now);
-      if (!this.alive()) void this.finish();
+      if (!this.termination.requested && now - this.lastBeat > this.stallMs && this.alive()) this.stalled(now);
+      if (this.alive()) this.termination.tick(now);
+      else void this.finish();
     } catch (e) {
       this.log(`supervision error: ${(e as Error).stack ?? e}`);
     } finally {
@@ -300,55 +344,45 @@ export class Supervisor extends EventEmitter {
     }
   }
 
-  private escalate(now: number): void {
-    const t = this.termination;
-    if (!t || !this.alive()) return;
-    const elapsed = now - t.at;
-    if (t.kind === 'stall') {
-      if (t.step === 1 && elapsed >= this.graceMs) {
-        this.signalGroup('SIGKILL');
-        t.step = 2;
-      }
-      return;
-    }
-    if (t.step === 0 && elapsed >= this.graceMs) {
-      this.signalGroup('SIGTERM');
-      t.step = 1;
-    } else if (t.step === 1 && elapsed >= 2 * this.graceMs) {
-      this.signalGroup('SIGKILL');
-      t.step = 2;
-    }
+  private stalled(now: number): void {
+    const mins = this.stallMs / 60_000;
+    const reason = `stalled: no progress for ${mins >= 1 ? `${Math.round(mins * 10) / 10} min` : `${Math.round(this.stallMs / 1000)} s`}`;
+    this.o.tracker.alert(this.o.runId, {
+      title: 'Job stalled',
+      text: `No output, metric or progress.json update for ${Math.round(this.stallMs / 1000)} s; stopping it (SIGTERM, then SIGKILL after ${this.graceMs / 1000} s).`,
+      level: 'error',
+      reason: 'stalled',
+      data: { stall_timeout_s: this.stallMs / 1000, last_heartbeat: new Date(this.lastBeat).toISOString() },
+    });
+    this.termination.begin('stall', reason, now);
   }
 
   private readNew(): void {
-    let size: number;
-    try {
-      size = fs.statSync(this.files.output).size;
-    } catch {
-      return;
-    }
-    if (size < this.offset) this.offset = 0; // truncated by someone: start over rather than stall
-    if (size === this.offset) return;
-    if (this.logFd === null) this.logFd = fs.openSync(this.files.output, 'r');
-    const buf = Buffer.allocUnsafe(1 << 20);
-    while (this.offset < size) {
-      const n = fs.readSync(this.logFd, buf, 0, Math.min(buf.length, size - this.offset), this.offset);
-      if (n <= 0) break;
-      this.offset += n;
-      const chunk = buf.subarray(0, n);
-      this.o.echo?.(Buffer.from(chunk));
+    for (const s of this.streams) {
       // One batch per chunk: a flush of the tracker then always sits at a chunk boundary, where
-      // resumeOffset is exactly what its points came from (see Scheduler's commit hook).
-      this.o.tracker.batch(() => this.consume(this.splitter.push(chunk)));
+      // resumeOffset is exactly what its points came from (see JobRunner's commit hook).
+      s.tail.read((chunk) => {
+        this.echo(s, s.echo?.push(chunk));
+        this.o.tracker.batch(() => this.consume(s, s.splitter.push(chunk)));
+      });
     }
   }
 
-  private consume(pieces: Array<{ text: string; final: boolean; raw?: string }>): void {
+  private echo(s: OutputStream, shown: Buffer | undefined): void {
+    if (!shown?.length) return;
+    try {
+      this.o.on!.onOutput!(s.name, shown);
+    } catch (e) {
+      this.log(`could not pass the output on: ${(e as Error).message}`);
+    }
+  }
+
+  private consume(s: OutputStream, pieces: LinePiece[]): void {
     if (!pieces.length) return;
     this.lastBeat = Date.now();
     const out: string[] = [];
     for (const p of pieces) {
-      const line = this.collapser.push(p);
+      const line = s.collapser.push(p);
       if (line !== null) {
         out.push(line);
         this.tail.push(line);
@@ -369,7 +403,6 @@ export class Supervisor extends EventEmitter {
         this.log(`could not record ${e.type} from the job: ${(err as Error).message}`);
       }
     }
-    this.emit('metrics');
   }
 
   private checkProgressFile(): void {
@@ -398,7 +431,6 @@ export class Supervisor extends EventEmitter {
     if (!u) return;
     const metrics: Record<string, number> = { 'system/memory_mb': Math.round(u.rssBytes / 1048576), 'system/processes': u.pids.length };
     if (u.cpuPercent !== null) metrics['system/cpu_percent'] = Math.round(u.cpuPercent * 10) / 10;
-    this.emit('resources', metrics);
     this.logSystem(metrics);
   }
 
@@ -414,8 +446,7 @@ export class Supervisor extends EventEmitter {
   private async finish(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    if (this.timer) clearInterval(this.timer);
-    this.watcher?.close();
+    this.stopWatching();
     for (const t of this.o.tailers ?? []) {
       try {
         const events = await t.poll();
@@ -427,20 +458,40 @@ export class Supervisor extends EventEmitter {
     }
     this.readNew();
     this.checkProgressFile();
-    this.o.tracker.batch(() => this.consume(this.splitter.flush()));
-    const last = this.collapser.flush();
-    if (last) {
-      fs.appendFileSync(this.files.log, last + '\n');
-      this.tail.push(last);
+    for (const s of this.streams) {
+      this.echo(s, s.echo?.flush());
+      this.o.tracker.batch(() => this.consume(s, s.splitter.flush()));
+      const last = s.collapser.flush();
+      if (last) {
+        fs.appendFileSync(this.files.log, last + '\n');
+        this.tail.push(last);
+      }
+      s.tail.close();
     }
-    if (this.logFd !== null) fs.closeSync(this.logFd);
+    // What the parsers still hold at the end of the output (a Lightning step's last draw, dicts waiting for their step).
+    this.o.tracker.batch(() => this.handleEvents(this.lines.flush()));
     this.ingest.flushCounters();
+    // Output that looked like trainer logs but gave no metric: said in the job's log, not left silent.
+    const unreadable = this.ingest.unreadableNote();
+    if (unreadable) {
+      fs.appendFileSync(this.files.log, `[tunestudio] ${unreadable}\n`);
+      this.log(unreadable);
+    }
     // Nothing of the job's group may outlive it (dataloader workers, grandchildren).
-    if (this.pid && groupAlive(this.pid)) this.signalGroup('SIGKILL');
-    const exit = this.readExit();
-    const outcome = this.decide(exit);
-    this.emit('exit', outcome);
-    this.resolveDone(outcome);
+    if (this.pid && groupAlive(this.pid)) {
+      try {
+        killProcessGroup(this.pid, 'SIGKILL');
+      } catch (e) {
+        this.log(`cannot signal job group ${this.pid}: ${(e as Error).message}`);
+      }
+    }
+    this.resolveDone(this.decide(this.readExit()));
+  }
+
+  private stopWatching(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.watcher?.close();
   }
 
   private readExit(): { code: number | null; signal: string | null; error?: string } {
@@ -455,7 +506,7 @@ export class Supervisor extends EventEmitter {
   }
 
   private decide(exit: { code: number | null; signal: string | null; error?: string }): JobOutcome {
-    const t = this.termination;
+    const t = this.termination.requested;
     const base = { exitCode: exit.code, signal: exit.signal };
     if (t?.kind === 'cancel') return { ...base, state: 'cancelled', reason: t.reason, errorSummary: null };
     if (t?.kind === 'stop') return { ...base, state: 'stopped', reason: `stopped: ${t.reason}`, errorSummary: null };
@@ -473,10 +524,9 @@ export class Supervisor extends EventEmitter {
   detach(): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.timer) clearInterval(this.timer);
-    this.watcher?.close();
+    this.stopWatching();
     for (const t of this.o.tailers ?? []) void t.stop();
-    if (this.logFd !== null) fs.closeSync(this.logFd);
+    for (const s of this.streams) s.tail.close();
     this.child?.unref();
     (this.child?.stdin as { unref?: () => void } | undefined)?.unref?.();
   }

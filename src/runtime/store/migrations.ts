@@ -2,7 +2,6 @@
 // user_version N-1 to N. Never edit a migration that has shipped: add one.
 // test/unit/store/migrations.test.ts upgrades from every earlier version.
 import type Database from 'better-sqlite3';
-import { backfillLod } from '../tracking/lod';
 
 export interface Migration {
   version: number;
@@ -254,7 +253,42 @@ export const MIGRATIONS: Migration[] = [
         DROP INDEX metrics_run_metric_step;
         CREATE INDEX metrics_run_metric_step ON metrics(run_id, metric_id, step, value, wall_time);
       `);
-      backfillLod(db);
+      // The summaries of the points already stored, in SQL frozen here (a shipped migration must not run
+      // live code). Per bucket: the first point in step order holding the finite min / max, as the writer
+      // keeps them. The finest level (64 steps) is read from the points; each coarser level (×4) from the
+      // one below it, which gives the same buckets (children cover disjoint steps) at a fraction of the cost.
+      const finite = `value IS NOT NULL AND value > -1.7976931348623157e308 AND value < 1.7976931348623157e308`;
+      const at = (col: string, agg: 'min' | 'max') =>
+        `(SELECT m.${col} FROM metrics m WHERE m.run_id = g.run_id AND m.metric_id = g.metric_id AND m.step BETWEEN g.bucket * 64 AND g.bucket * 64 + 63
+            AND m.value = g.${agg} ORDER BY m.step, m.wall_time, m.rowid LIMIT 1)`;
+      db.exec(`
+        INSERT INTO metric_lod(run_id, metric_id, level, bucket, count, min, min_step, min_wall, max, max_step, max_wall, nonfinite, nan, nf_first, nf_last)
+        SELECT g.run_id, g.metric_id, 6, g.bucket, g.count, g.min, ${at('step', 'min')}, ${at('wall_time', 'min')},
+               g.max, ${at('step', 'max')}, ${at('wall_time', 'max')}, g.nonfinite, g.nan, g.nf_first, g.nf_last
+        FROM (
+          SELECT run_id, metric_id, step / 64 AS bucket, count(*) AS count,
+                 min(CASE WHEN ${finite} THEN value END) AS min, max(CASE WHEN ${finite} THEN value END) AS max,
+                 sum(NOT (${finite})) AS nonfinite, sum(value IS NULL) AS nan,
+                 min(CASE WHEN NOT (${finite}) THEN step END) AS nf_first, max(CASE WHEN NOT (${finite}) THEN step END) AS nf_last
+          FROM metrics GROUP BY run_id, metric_id, step / 64
+        ) g
+      `);
+      for (let level = 8; level <= 30; level += 2) {
+        db.exec(`
+          INSERT INTO metric_lod(run_id, metric_id, level, bucket, count, min, min_step, min_wall, max, max_step, max_wall, nonfinite, nan, nf_first, nf_last)
+          WITH r AS (
+            SELECT *, bucket / 4 AS up,
+              ROW_NUMBER() OVER (PARTITION BY run_id, metric_id, bucket / 4 ORDER BY min IS NULL, min ASC, min_step) AS rmin,
+              ROW_NUMBER() OVER (PARTITION BY run_id, metric_id, bucket / 4 ORDER BY max IS NULL, max DESC, max_step) AS rmax
+            FROM metric_lod WHERE level = ${level - 2}
+          )
+          SELECT run_id, metric_id, ${level}, up, sum(count),
+            max(CASE WHEN rmin = 1 THEN min END), max(CASE WHEN rmin = 1 THEN min_step END), max(CASE WHEN rmin = 1 THEN min_wall END),
+            max(CASE WHEN rmax = 1 THEN max END), max(CASE WHEN rmax = 1 THEN max_step END), max(CASE WHEN rmax = 1 THEN max_wall END),
+            sum(nonfinite), sum(nan), min(nf_first), max(nf_last)
+          FROM r GROUP BY run_id, metric_id, up
+        `);
+      }
     },
   },
   {
@@ -262,6 +296,22 @@ export const MIGRATIONS: Migration[] = [
     description: 'jobs: TensorBoard read positions committed with the metrics read up to them (exact resume after a runtime crash)',
     up(db) {
       db.exec(`ALTER TABLE jobs ADD COLUMN tailer_offsets TEXT`);
+    },
+  },
+  {
+    version: 6,
+    description: 'follow: read positions of unsupervised run files (Python client), committed with the points read up to them',
+    up(db) {
+      db.exec(`
+        CREATE TABLE run_files (
+          file TEXT PRIMARY KEY,
+          run_id TEXT NOT NULL,
+          offset INTEGER NOT NULL DEFAULT 0,
+          ended TEXT,
+          state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active','done')),
+          updated_at TEXT NOT NULL
+        );
+      `);
     },
   },
 ];

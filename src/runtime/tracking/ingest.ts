@@ -4,6 +4,7 @@
 import type { IngestEvent } from '../ingest/types';
 import type { ProtocolMessage } from '../../protocol/lines';
 import type { Tracker } from './tracker';
+import { unreadableNote } from '../../protocol/unreadable';
 import { WatchError } from './watchers';
 
 export interface IngestCounters {
@@ -39,6 +40,12 @@ export class RunIngest {
         break;
       case 'malformed':
         this.malformed(`${e.source}: ${e.error} — ${e.line.slice(0, 200)}`);
+        // A watch the program asked for and did not get is said out loud, not only counted.
+        if (e.error.startsWith('"watch')) this.tracker.rejectWatch(this.runId, null, `${e.error} in ${e.line.slice(0, 200)}`);
+        break;
+      case 'notice':
+        // Something skipped on purpose (TensorBoard files older than the job): said on the run, not counted as malformed.
+        this.tracker.alert(this.runId, { title: 'Some TensorBoard events were skipped', text: e.text, level: 'info', data: { source: e.source } });
         break;
     }
   }
@@ -67,8 +74,9 @@ export class RunIngest {
       try {
         this.tracker.watch(this.runId, metric, options);
       } catch (e) {
-        if (e instanceof WatchError) this.malformed(`watch: ${e.message}`);
-        else throw e;
+        if (!(e instanceof WatchError)) throw e;
+        this.malformed(`watch: ${e.message}`);
+        this.tracker.rejectWatch(this.runId, metric, e.message);
       }
     }
     if (m.metrics) this.log(m.metrics, m.step);
@@ -84,6 +92,11 @@ export class RunIngest {
     }
     if (m.status) this.onStatus?.(m.status);
     if (m.stop) this.tracker.requestStop(this.runId, 'program', m.stop.reason ?? 'the program stopped itself');
+  }
+
+  /** "N lines looked like Trainer logs but none could be read: …" when that is so (no metric read, some lines malformed). */
+  unreadableNote(): string | null {
+    return unreadableNote({ malformed_lines: this.counters.malformed, last_warning: this.counters.lastMalformed }, this.counters.metrics);
   }
 
   /** Writes the malformed-line count gathered since the last call. */

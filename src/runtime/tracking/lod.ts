@@ -4,7 +4,6 @@
 // the minimum and maximum finite values with their steps and wall times
 // (spikes stay visible), and where non-finite values sit. History queries
 // pick the coarsest level that still gives the chart enough buckets.
-import type Database from 'better-sqlite3';
 
 /** Bucket widths 2^6 = 64 steps, 256, 1,024, … up to 2^30: a chart gets between ¼ and all of the buckets it asks for. */
 export const LOD_LEVELS = [6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30] as const;
@@ -77,37 +76,4 @@ export class LodBatch {
   *aggregates(): Generator<LodAgg> {
     for (const s of this.series.values()) for (const level of s.buckets) yield* level.values();
   }
-}
-
-export const LOD_UPSERT_SQL = `
-  INSERT INTO metric_lod(run_id, metric_id, level, bucket, count, min, min_step, min_wall, max, max_step, max_wall, nonfinite, nan, nf_first, nf_last)
-  VALUES (@run, @metric, @level, @bucket, @count, @min, @min_step, @min_wall, @max, @max_step, @max_wall, @nonfinite, @nan, @nf_first, @nf_last)
-  ON CONFLICT(run_id, metric_id, level, bucket) DO UPDATE SET
-    count = count + excluded.count,
-    min = CASE WHEN excluded.min IS NOT NULL AND (min IS NULL OR excluded.min < min) THEN excluded.min ELSE min END,
-    min_step = CASE WHEN excluded.min IS NOT NULL AND (min IS NULL OR excluded.min < min) THEN excluded.min_step ELSE min_step END,
-    min_wall = CASE WHEN excluded.min IS NOT NULL AND (min IS NULL OR excluded.min < min) THEN excluded.min_wall ELSE min_wall END,
-    max = CASE WHEN excluded.max IS NOT NULL AND (max IS NULL OR excluded.max > max) THEN excluded.max ELSE max END,
-    max_step = CASE WHEN excluded.max IS NOT NULL AND (max IS NULL OR excluded.max > max) THEN excluded.max_step ELSE max_step END,
-    max_wall = CASE WHEN excluded.max IS NOT NULL AND (max IS NULL OR excluded.max > max) THEN excluded.max_wall ELSE max_wall END,
-    nonfinite = nonfinite + excluded.nonfinite,
-    nan = nan + excluded.nan,
-    nf_first = CASE WHEN excluded.nf_first IS NOT NULL AND (nf_first IS NULL OR excluded.nf_first < nf_first) THEN excluded.nf_first ELSE nf_first END,
-    nf_last = CASE WHEN excluded.nf_last IS NOT NULL AND (nf_last IS NULL OR excluded.nf_last > nf_last) THEN excluded.nf_last ELSE nf_last END`;
-
-/** Builds the summaries of every point already stored (the migration that adds them). */
-export function backfillLod(db: Database.Database): void {
-  const upsert = db.prepare(LOD_UPSERT_SQL);
-  let batch = new LodBatch();
-  const flush = () => {
-    for (const a of batch.aggregates()) upsert.run(a);
-    batch = new LodBatch();
-  };
-  const rows = db.prepare(`SELECT run_id, metric_id, step, value, wall_time FROM metrics ORDER BY run_id, metric_id`).raw().iterate() as IterableIterator<[string, number, number, number | null, number]>;
-  let n = 0;
-  for (const [run, metric, step, value, wall] of rows) {
-    batch.add(run, metric, step, value === null ? NaN : value, wall);
-    if (++n % 50_000 === 0) flush();
-  }
-  flush();
 }

@@ -4,27 +4,25 @@
 // whose pids cannot be checked, are marked after five timeouts.
 import type Database from 'better-sqlite3';
 import * as os from 'node:os';
-import { isSameProcess } from '../jobs/proc';
+import { SqliteTrackingStore, type TrackingStore } from '../store/tracking';
+import { isSameProcess } from '../os/process';
 import { HEARTBEAT_TIMEOUT_S, nowIso } from './tracker';
 
 export interface ReapResult {
   crashed: string[];
 }
 
-export function reapCrashedRuns(db: Database.Database, o: { timeoutS?: number; now?: number; host?: string; skip?: Set<string> } = {}): ReapResult {
+/** `store`: the tracking store (the runtime passes its own, prepared once), or a connection to make one on. */
+export function reapCrashedRuns(
+  store: TrackingStore | Database.Database,
+  o: { timeoutS?: number; now?: number; host?: string; skip?: Set<string> } = {},
+): ReapResult {
+  const st: TrackingStore = 'runs' in store && 'write' in store ? store : new SqliteTrackingStore(store as Database.Database);
   const timeout = o.timeoutS ?? HEARTBEAT_TIMEOUT_S;
   const now = o.now ?? Date.now() / 1000;
   const host = o.host ?? os.hostname();
-  const stale = db
-    .prepare(`SELECT id, pid, pid_start, host, heartbeat_at FROM runs WHERE status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < ?)`)
-    .all(now - timeout) as Array<{ id: string; pid: number | null; pid_start: string | null; host: string | null; heartbeat_at: number | null }>;
+  const stale = st.runs.stale(now - timeout);
   const crashed: string[] = [];
-  const mark = db.prepare(
-    `UPDATE runs SET status = 'crashed', reason = ?, ended_at = ?, updated_at = ? WHERE id = ? AND status = 'running'`,
-  );
-  const alert = db.prepare(
-    `INSERT INTO alerts(run_id, created_at, updated_at, level, reason, title, text, data) VALUES (?, ?, ?, 'error', 'crashed', ?, ?, ?)`,
-  );
   for (const r of stale) {
     if (o.skip?.has(r.id)) continue;
     const age = r.heartbeat_at === null ? Infinity : now - r.heartbeat_at;
@@ -45,13 +43,24 @@ export function reapCrashedRuns(db: Database.Database, o: { timeoutS?: number; n
     }
     if (!gone) continue;
     const t = nowIso();
-    const done = db.transaction(() => {
-      if (mark.run(`crashed: ${why}`, t, t, r.id).changes) {
-        alert.run(r.id, t, t, 'Run crashed', `The run's ${why}.`, JSON.stringify({ pid: r.pid, host: r.host, heartbeat_age_s: Math.round(age) }));
+    st.write(() => {
+      // The reason never repeats the status word (shown as "crashed: <reason>").
+      if (st.runs.markCrashed(r.id, why, t)) {
+        st.alerts.insert({
+          runId: r.id,
+          now: t,
+          level: 'error',
+          reason: 'crashed',
+          title: 'Run crashed',
+          text: `The run's ${why}.`,
+          metric: null,
+          step: null,
+          dataJson: JSON.stringify({ pid: r.pid, host: r.host, heartbeat_age_s: Math.round(age) }),
+          watcherId: null,
+        });
         crashed.push(r.id);
       }
     });
-    done.immediate();
   }
   return { crashed };
 }

@@ -1,14 +1,16 @@
-// The tracking service in the runtime: answers run/metric/alert requests,
-// owns the runtime's Tracker (jobs write through it), marks crashed runs, and
-// notices writes by other processes on the same store (SDK, CLI) through
-// SQLite's data_version, so views update without polling from the editor.
+// The tracking service in the runtime: a thin language-server adapter over
+// RunsService and AlertsService (the rules live there, shared with the CLI),
+// plus what only the runtime does: it owns the runtime's Tracker (jobs write
+// through it), marks crashed runs, and notices writes by other processes on
+// the same store (SDK, CLI) through SQLite's data_version, so views update
+// without polling from the editor.
 import type Database from 'better-sqlite3';
+import { ResponseError } from 'vscode-languageserver/node';
 import {
   AlertRaisedNotification,
   AlertsAcknowledgeRequest,
   AlertsClearRequest,
   AlertsListRequest,
-  MetricsAppendedNotification,
   RunCompareRequest,
   RunDeleteRequest,
   RunHistoryRequest,
@@ -16,10 +18,30 @@ import {
   RunStopRequest,
   RunsListRequest,
 } from '../../protocol/tracking';
+import { MetricsAppendedNotification, MetricsSubscribeRequest } from '../../protocol/live';
 import type { RuntimeContext } from '../context';
+import { LivePublisher } from './live';
 import { Queries } from './queries';
 import { reapCrashedRuns } from './reaper';
+import { RunRuleError, RunsService } from './runs';
+import { AlertsService } from './alerts';
 import { Tracker, type FlushInfo } from './tracker';
+
+/** JSON-RPC error code for a request refused for a reason the user can fix (the message says how); as datasets' adapter. */
+export const REQUEST_REFUSED = -32803;
+
+/** Every handler: a rule's or lookup's error reaches the client with its message (and its class name in data). */
+function wrap<P, R>(fn: (p: P) => R): (p: P) => R {
+  return (p: P) => {
+    try {
+      return fn(p);
+    } catch (e) {
+      if (e instanceof ResponseError) throw e;
+      const err = e as Error;
+      throw new ResponseError(REQUEST_REFUSED, err?.message ?? String(e), { name: err?.name ?? 'Error' });
+    }
+  };
+}
 
 export class TrackingService {
   private trackerInstance: Tracker | null = null;
@@ -27,9 +49,23 @@ export class TrackingService {
   private lastDataVersion = -1;
   private lastAlertId = 0;
   private lastMetricRowid = 0;
+  /** Runs dashboards show, and the points of our own flushes for them (see live.ts). */
+  private readonly live = new LivePublisher((runId) => {
+    const out: Record<string, number> = {};
+    for (const [metric, s] of Object.entries(this.queries.showRun(runId).summary)) out[metric] = s.last_step;
+    return out;
+  });
   private timers: NodeJS.Timeout[] = [];
   /** Runs the runtime supervises right now: the reaper leaves them to their supervisor. */
   readonly supervised = new Set<string>();
+  /** The rules, shared with the CLI: handlers below only adapt them to requests. */
+  readonly runs = new RunsService({
+    queries: () => this.queries,
+    tracker: () => this.tracker,
+    store: () => this.tracker.store,
+    onDeleted: (id) => this.trackerInstance?.forget(id),
+  });
+  readonly alerts = new AlertsService({ queries: () => this.queries, store: () => this.tracker.store });
 
   constructor(private readonly ctx: RuntimeContext) {}
 
@@ -50,10 +86,21 @@ export class TrackingService {
 
   /** The runtime's writer (created with the store on first need). */
   get tracker(): Tracker {
-    return (this.trackerInstance ??= new Tracker(this.db, {
+    if (this.trackerInstance) return this.trackerInstance;
+    const db = this.db;
+    const tracker = new Tracker(db, {
       onFlush: (info) => this.afterOwnFlush(info),
       onError: (e) => this.ctx.log.error(`cannot write metrics to ${this.ctx.store.dbPath} (kept in memory, retrying)`, e),
-    }));
+    });
+    // Inside each flush's transaction: when no other process has committed since our last look,
+    // every metrics row up to the top is ours (published from the flush) or already seen, so the
+    // other-writers query starts after it instead of re-reading our own points.
+    const dataVersion = db.prepare('PRAGMA data_version').pluck();
+    const topRowid = db.prepare('SELECT coalesce(max(rowid), 0) FROM metrics').pluck();
+    tracker.onCommit(() => {
+      if (Number(dataVersion.get()) === this.lastDataVersion) this.lastMetricRowid = Math.max(this.lastMetricRowid, Number(topRowid.get()));
+    });
+    return (this.trackerInstance = tracker);
   }
 
   private initWatermarks(db: Database.Database): void {
@@ -64,50 +111,51 @@ export class TrackingService {
 
   register(): void {
     const c = this.ctx.connection;
-    c.onRequest(RunsListRequest.type, (p) => (this.ready ? this.queries.listRuns(p ?? {}) : []));
-    c.onRequest(RunShowRequest.type, (p) => this.queries.showRun(p.run));
-    c.onRequest(RunHistoryRequest.type, (p) => {
-      if (!this.ready) return { series: [], metrics: [] };
-      const q = this.queries;
-      const ids = p.runIds.map((r) => q.resolveRun(r).id);
-      const metrics = q.metricNames(ids);
-      const wanted = p.metrics ?? metrics;
-      const series = ids.flatMap((id) => wanted.map((m) => q.history(id, m, { from: p.from, to: p.to, maxPoints: p.maxPoints })));
-      return { series: series.filter((s) => s.total > 0), metrics };
-    });
-    c.onRequest(RunStopRequest.type, (p) => {
-      const run = this.queries.resolveRun(p.run);
-      if (run.status !== 'running') return { stopRequested: false, message: `run '${run.name}' is ${run.status}; nothing to stop` };
-      this.tracker.requestStop(run.id, 'user', p.reason ?? 'stopped from VS Code');
-      this.ctx.notifyChanged({ kinds: ['runs'], runIds: [run.id] });
-      return { stopRequested: true, message: `stop requested for '${run.name}'` };
-    });
-    c.onRequest(RunDeleteRequest.type, (p) => {
-      const run = this.queries.resolveRun(p.run);
-      if (run.status === 'running') throw new Error(`run '${run.name}' is still running; stop it first`);
-      this.queries.deleteRun(run.id);
-      this.trackerInstance?.forget(run.id);
-      this.ctx.notifyChanged({ kinds: ['runs', 'alerts', 'metrics'] });
-      return { deleted: true };
-    });
-    c.onRequest(RunCompareRequest.type, (p) => {
-      const q = this.queries;
-      const result = q.compare(p.runIds, p.metrics);
-      const alerts: Record<string, number> = {};
-      for (const r of result.runs) alerts[r.id] = Number(q.db.prepare(`SELECT count(*) FROM alerts WHERE run_id = ?`).pluck().get(r.id));
-      return { ...result, alerts };
-    });
-    c.onRequest(AlertsListRequest.type, (p) => (this.ready ? this.queries.alerts(p ?? {}) : []));
-    c.onRequest(AlertsAcknowledgeRequest.type, (p) => {
-      const n = this.queries.acknowledgeAlerts(p.ids);
-      this.ctx.notifyChanged({ kinds: ['alerts'] });
-      return n;
-    });
-    c.onRequest(AlertsClearRequest.type, (p) => {
-      const n = this.queries.clearAlerts(p.ids);
-      this.ctx.notifyChanged({ kinds: ['alerts'] });
-      return n;
-    });
+    c.onRequest(RunsListRequest.type, wrap((p) => (this.ready ? this.runs.list(p ?? {}) : [])));
+    c.onRequest(RunShowRequest.type, wrap((p) => this.runs.show(p.run)));
+    c.onRequest(MetricsSubscribeRequest.type, (p) => ({ subscribed: this.ready ? this.live.subscribe(p.key, p.runIds) : (this.live.subscribe(p.key, []), []) }));
+    c.onRequest(RunHistoryRequest.type, wrap((p) => (this.ready ? this.runs.histories(p) : { series: [], metrics: [] })));
+    c.onRequest(
+      RunStopRequest.type,
+      wrap((p) => {
+        // The protocol answers a refused stop as a result (the toast shows its message), not as an error.
+        let run;
+        try {
+          run = this.runs.stop(p.run, { reason: p.reason ?? 'stopped from VS Code' });
+        } catch (e) {
+          if (e instanceof RunRuleError) return { stopRequested: false, message: e.message };
+          throw e;
+        }
+        this.ctx.notifyChanged({ kinds: ['runs'], runIds: [run.id] });
+        return { stopRequested: true, message: `stop requested for '${run.name}'` };
+      }),
+    );
+    c.onRequest(
+      RunDeleteRequest.type,
+      wrap((p) => {
+        const run = this.runs.delete(p.run);
+        this.ctx.notifyChanged({ kinds: ['runs', 'alerts', 'metrics'], runIds: [run.id] });
+        return { deleted: true };
+      }),
+    );
+    c.onRequest(RunCompareRequest.type, wrap((p) => this.runs.compare(p.runIds, p.metrics)));
+    c.onRequest(AlertsListRequest.type, wrap((p) => (this.ready ? this.alerts.list(p ?? {}) : [])));
+    c.onRequest(
+      AlertsAcknowledgeRequest.type,
+      wrap((p) => {
+        const n = this.alerts.acknowledge(p.ids);
+        this.ctx.notifyChanged({ kinds: ['alerts'] });
+        return n;
+      }),
+    );
+    c.onRequest(
+      AlertsClearRequest.type,
+      wrap((p) => {
+        const n = this.alerts.clear(p.ids);
+        this.ctx.notifyChanged({ kinds: ['alerts'] });
+        return n;
+      }),
+    );
     this.timers.push(setInterval(() => this.watchStore(), 400));
     this.timers.push(setInterval(() => this.reap(), 10_000));
     this.ctx.onShutdown(() => this.dispose());
@@ -127,16 +175,33 @@ export class TrackingService {
     }
   }
 
+  /**
+   * Our own flush: published from what it wrote (one notification, points for
+   * subscribed runs), never by reading the metrics table back. A flush with
+   * points says 'metrics' (not 'runs': no run's status changes in a flush).
+   */
   private afterOwnFlush(info: FlushInfo): void {
     if (!info.points && !info.alerts) {
       this.ctx.notifyChanged({ kinds: ['runs'], runIds: info.runIds });
       return;
     }
-    this.publishNew(this.db, ['runs']);
+    const appended = this.live.fromFlush(info);
+    if (appended.length) void this.ctx.connection.sendNotification(MetricsAppendedNotification.type, { appended });
+    const alerts = info.alerts ? this.publishAlerts().length : 0;
+    this.ctx.notifyChanged({ kinds: [...(info.points ? (['metrics'] as const) : []), ...(alerts ? (['alerts'] as const) : [])], runIds: info.runIds });
   }
 
-  /** Sends what is new since the last look: appended metrics and alerts. */
-  private publishNew(db: Database.Database, kinds: Array<'runs'>): void {
+  private publishAlerts(): Array<{ run_id: string }> {
+    const alerts = this.queries.alerts({ after: this.lastAlertId });
+    for (const a of alerts) {
+      this.lastAlertId = Math.max(this.lastAlertId, a.id);
+      void this.ctx.connection.sendNotification(AlertRaisedNotification.type, { alert: a });
+    }
+    return alerts;
+  }
+
+  /** Sends what other processes (or the reaper) wrote since the last look: appended metrics and alerts. */
+  private publishNew(db: Database.Database, kinds: Array<'runs'>, runIds?: string[]): void {
     const appended = db
       .prepare(
         `SELECT m.run_id AS runId, mn.name AS metric, max(m.step) AS lastStep, max(m.rowid) AS top
@@ -146,26 +211,24 @@ export class TrackingService {
     if (appended.length) {
       this.lastMetricRowid = Math.max(this.lastMetricRowid, ...appended.map((a) => a.top));
       void this.ctx.connection.sendNotification(MetricsAppendedNotification.type, {
-        appended: appended.map(({ runId, metric, lastStep }) => ({ runId, metric, lastStep })),
+        appended: this.live.fromOtherWriters(appended.map(({ runId, metric, lastStep }) => ({ runId, metric, lastStep }))),
       });
     }
-    const alerts = this.queries.alerts({ after: this.lastAlertId });
-    for (const a of alerts) {
-      this.lastAlertId = Math.max(this.lastAlertId, a.id);
-      void this.ctx.connection.sendNotification(AlertRaisedNotification.type, { alert: a });
-    }
+    const alerts = this.publishAlerts();
+    // Another process may have changed any run (created, finished, renamed): runIds only when known.
     this.ctx.notifyChanged({
       kinds: [...kinds, ...(appended.length ? (['metrics'] as const) : []), ...(alerts.length ? (['alerts'] as const) : [])],
+      ...(runIds ? { runIds: [...new Set([...runIds, ...appended.map((a) => a.runId), ...alerts.map((a) => a.run_id)])] } : {}),
     });
   }
 
   private reap(): void {
     if (!this.ready) return;
     try {
-      const r = reapCrashedRuns(this.db, { skip: this.supervised });
+      const r = reapCrashedRuns(this.tracker.store, { skip: this.supervised });
       if (r.crashed.length) {
         this.ctx.log.warn(`marked ${r.crashed.length} run(s) crashed: ${r.crashed.join(', ')}`);
-        this.publishNew(this.db, ['runs']);
+        this.publishNew(this.db, ['runs'], r.crashed);
       }
     } catch (e) {
       this.ctx.log.debug(`reaper: ${(e as Error).message}`);
@@ -179,16 +242,9 @@ export class TrackingService {
   }
 }
 
-let instance: TrackingService | null = null;
-
+/** Registers the tracking service; the caller passes it to the services that write runs (jobs). */
 export function register(ctx: RuntimeContext): TrackingService {
-  instance = new TrackingService(ctx);
-  instance.register();
-  return instance;
-}
-
-/** The runtime's tracking service (for other services: jobs write runs through it). */
-export function trackingService(): TrackingService {
-  if (!instance) throw new Error('the tracking service is not registered');
-  return instance;
+  const service = new TrackingService(ctx);
+  service.register();
+  return service;
 }

@@ -1,23 +1,26 @@
 // The write side of tracking: runs, metric points, watchers, alerts, stop
 // requests. Points are buffered and written in batches (at most every 250 ms
 // or 1,000 points) in IMMEDIATE transactions; each batch also keeps the
-// per-run, per-metric summary rows current, so reads never scan history.
-// Watchers run when a value is logged (so a stop is known at once in this
-// process) and their alerts are written with the batch.
+// per-run, per-metric summary rows current, so reads never scan history, and
+// carries the heartbeats and progress since the last one. Watchers run when a
+// value is logged (so a stop is known at once in this process) and their
+// alerts are written with the batch. The Tracker keeps buffering, watchers and
+// flush scheduling; the SQL is the store's (store/tracking/, one owner per table).
 import type Database from 'better-sqlite3';
 import * as os from 'node:os';
 import type { AlertLevel } from '../../protocol/lines';
 import { checkMetricName, checkRunName, defaultRunName, newRunId } from './names';
-import { jsonNumber, RUN_STATUSES, type RunStatus } from './types';
-import { LodBatch, LOD_UPSERT_SQL } from './lod';
+import { ALERT_REASONS, jsonNumber, RUN_STATUSES, type RunStatus } from '../../protocol/tracking';
+import { LodBatch } from './lod';
+import { SqliteTrackingStore, type SummaryRow } from '../store/tracking';
+import { toStoredJson } from './json';
 import {
-  ALERT_REASONS,
   applyCustomVerdict,
   evaluateWatcher,
   validateWatch,
   type AlertDraft,
-  type AlertReason,
-  type CustomVerdict,
+  checkCustomFunction,
+  type CustomResult,
   type WatcherSpec,
   type WatcherState,
   type WatchEvent,
@@ -57,7 +60,12 @@ export interface FlushInfo {
   alerts: number;
   /** Highest step written per run and metric in this batch. */
   appended: Array<{ runId: string; metric: string; lastStep: number }>;
+  /** The points this flush wrote, in write order (not copied: read, never keep or change): the live path pushes them. */
+  written: readonly WrittenPoint[];
 }
+
+/** A point as buffered and written (value may be NaN or ±Infinity). */
+export type WrittenPoint = Readonly<Point>;
 
 interface Point {
   run: string;
@@ -72,8 +80,11 @@ interface LoadedWatcher {
   spec: WatcherSpec;
   state: WatcherState;
   dirty: boolean;
-  custom?: (value: number, step: number) => CustomVerdict | null | undefined | false;
+  custom?: CustomFn;
 }
+
+/** A custom watcher function (SDK): see CustomResult for what it may return. */
+export type CustomFn = (value: number, step: number) => CustomResult;
 
 interface RunCache {
   id: string;
@@ -123,7 +134,10 @@ export class Tracker {
   private closed = false;
   /** Set when the last flush failed (e.g. disk full); cleared by the next good one. */
   lastFlushError: Error | null = null;
-  private readonly stmts: ReturnType<Tracker['prepare']>;
+  /** The one owner of the tracking tables' SQL. */
+  readonly store: SqliteTrackingStore;
+  /** Heartbeats and progress waiting for the next flush (one write per flush, not one per progress frame). */
+  private beats = new Map<string, { at: number; progress?: { current: number; total: number | null } }>();
 
   constructor(
     readonly db: Database.Database,
@@ -138,63 +152,7 @@ export class Tracker {
       maxBuffered?: number;
     } = {},
   ) {
-    this.stmts = this.prepare();
-  }
-
-  private prepare() {
-    const db = this.db;
-    return {
-      project: db.prepare(`INSERT INTO projects(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET name=excluded.name RETURNING id`),
-      runCount: db.prepare(`SELECT count(*) FROM runs WHERE project_id = ?`).pluck(),
-      insertRun: db.prepare(
-        `INSERT INTO runs(id, project_id, name, status, config, created_at, updated_at, heartbeat_at, pid, pid_start, host)
-         VALUES (@id, @project_id, @name, 'running', @config, @now, @now, @hb, @pid, @pid_start, @host)`,
-      ),
-      runState: db.prepare(`SELECT id, next_step, status FROM runs WHERE id = ?`),
-      watchersOf: db.prepare(`SELECT id, metric, spec, state FROM watchers WHERE run_id = ?`),
-      stopOf: db.prepare(`SELECT source, reason FROM stop_requests WHERE run_id = ?`),
-      metricId: db.prepare(`SELECT id FROM metric_names WHERE name = ?`).pluck(),
-      insertMetricName: db.prepare(`INSERT OR IGNORE INTO metric_names(name) VALUES (?)`),
-      insertPoint: db.prepare(`INSERT INTO metrics(run_id, metric_id, step, value, wall_time) VALUES (?, ?, ?, ?, ?)`),
-      upsertSummary: db.prepare(`
-        INSERT INTO metric_summary(run_id, metric_id, count, nan_count, inf_count, last, last_is_nan, last_step, last_wall,
-                                   first_step, min, min_step, max, max_step, last_finite, last_finite_step)
-        VALUES (@run, @metric, @count, @nan, @inf, @last, @last_is_nan, @last_step, @last_wall,
-                @first_step, @min, @min_step, @max, @max_step, @last_finite, @last_finite_step)
-        ON CONFLICT(run_id, metric_id) DO UPDATE SET
-          count = count + excluded.count,
-          nan_count = nan_count + excluded.nan_count,
-          inf_count = inf_count + excluded.inf_count,
-          last = CASE WHEN excluded.last_step >= last_step THEN excluded.last ELSE last END,
-          last_is_nan = CASE WHEN excluded.last_step >= last_step THEN excluded.last_is_nan ELSE last_is_nan END,
-          last_wall = CASE WHEN excluded.last_step >= last_step THEN excluded.last_wall ELSE last_wall END,
-          last_step = MAX(last_step, excluded.last_step),
-          first_step = MIN(first_step, excluded.first_step),
-          min = CASE WHEN excluded.min IS NOT NULL AND (min IS NULL OR excluded.min < min) THEN excluded.min ELSE min END,
-          min_step = CASE WHEN excluded.min IS NOT NULL AND (min IS NULL OR excluded.min < min) THEN excluded.min_step ELSE min_step END,
-          max = CASE WHEN excluded.max IS NOT NULL AND (max IS NULL OR excluded.max > max) THEN excluded.max ELSE max END,
-          max_step = CASE WHEN excluded.max IS NOT NULL AND (max IS NULL OR excluded.max > max) THEN excluded.max_step ELSE max_step END,
-          last_finite = CASE WHEN excluded.last_finite_step IS NOT NULL AND (last_finite_step IS NULL OR excluded.last_finite_step >= last_finite_step) THEN excluded.last_finite ELSE last_finite END,
-          last_finite_step = CASE WHEN excluded.last_finite_step IS NOT NULL AND (last_finite_step IS NULL OR excluded.last_finite_step >= last_finite_step) THEN excluded.last_finite_step ELSE last_finite_step END
-      `),
-      upsertLod: db.prepare(LOD_UPSERT_SQL),
-      insertAlert: db.prepare(
-        `INSERT INTO alerts(run_id, created_at, updated_at, level, reason, title, text, metric, step, data, watcher_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      extendAlert: db.prepare(
-        `UPDATE alerts SET updated_at = ?, data = json_set(data, '$.count', ?, '$.last_step', ?, '$.last_value', json(?)) WHERE id = ?`,
-      ),
-      closeAlert: db.prepare(`UPDATE alerts SET data = json_set(data, '$.ended', json('true')) WHERE id = ?`),
-      saveWatcherState: db.prepare(`UPDATE watchers SET state = ? WHERE id = ?`),
-      insertWatcher: db.prepare(`INSERT INTO watchers(run_id, metric, spec, state, created_at) VALUES (?, ?, ?, '{}', ?) RETURNING id`),
-      insertStop: db.prepare(
-        `INSERT INTO stop_requests(run_id, requested_at, source, reason, alert_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT(run_id) DO NOTHING`,
-      ),
-      updateRunAfterFlush: db.prepare(
-        `UPDATE runs SET next_step = MAX(next_step, ?), rejected_values = rejected_values + ?, last_warning = COALESCE(?, last_warning), updated_at = ? WHERE id = ?`,
-      ),
-    };
+    this.store = new SqliteTrackingStore(db);
   }
 
   // ---------------------------------------------------------------- runs
@@ -207,39 +165,33 @@ export class Tracker {
     }
     const now = nowIso();
     const id = o.id ?? newRunId();
-    const create = this.db.transaction(() => {
-      const projectId = (this.stmts.project.get(project, now) as { id: number }).id;
-      const name = o.name ?? defaultRunName(Number(this.stmts.runCount.get(projectId)) + 1);
-      this.stmts.insertRun.run({
-        id,
-        project_id: projectId,
-        name,
-        config: JSON.stringify(o.config ?? {}),
-        now,
-        hb: Date.now() / 1000,
-        pid: o.pid ?? null,
-        pid_start: o.pidStart ?? null,
-        host: o.host ?? os.hostname(),
-      });
-      return name;
+    const name = this.store.runs.create({
+      id,
+      project,
+      name: o.name ?? defaultRunName,
+      config: toStoredJson(o.config ?? {}),
+      now,
+      heartbeatAt: Date.now() / 1000,
+      pid: o.pid ?? null,
+      pidStart: o.pidStart ?? null,
+      host: o.host ?? os.hostname(),
     });
-    const name = create.immediate();
     return { id, name, project };
   }
 
   private cache(runId: string): RunCache {
     let c = this.runs.get(runId);
     if (c) return c;
-    const row = this.stmts.runState.get(runId) as { id: string; next_step: number; status: string } | undefined;
+    const row = this.store.runs.state(runId);
     if (!row) throw new TrackingError(`no run with id '${runId}'`);
     c = { id: runId, nextStep: row.next_step, watchers: new Map(), stop: null, dirty: false, rejected: 0, lastWarning: null };
-    for (const w of this.stmts.watchersOf.all(runId) as Array<{ id: number; metric: string; spec: string; state: string }>) {
+    for (const w of this.store.watchers.ofRun(runId)) {
       const lw: LoadedWatcher = { id: w.id, spec: JSON.parse(w.spec), state: JSON.parse(w.state), dirty: false };
       const list = c.watchers.get(w.metric) ?? [];
       list.push(lw);
       c.watchers.set(w.metric, list);
     }
-    const stop = this.stmts.stopOf.get(runId) as { source: string; reason: string } | undefined;
+    const stop = this.store.runs.stopOf(runId);
     if (stop) c.stop = stop;
     this.runs.set(runId, c);
     return c;
@@ -248,34 +200,24 @@ export class Tracker {
   /** Merges keys into the run's config. */
   setConfig(runId: string, patch: Record<string, unknown>): void {
     this.cache(runId);
-    this.db
-      .prepare(`UPDATE runs SET config = json_patch(config, ?), updated_at = ? WHERE id = ?`)
-      .run(JSON.stringify(patch, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)), nowIso(), runId);
+    this.store.runs.setConfig(runId, toStoredJson(patch), nowIso());
   }
 
+  /**
+   * The run is alive (and, with progress, how far it is). Written with the
+   * next flush, in its transaction: a tqdm bar redrawing 30 times a second
+   * costs one write per flush, not 30 transactions.
+   */
   heartbeat(runId: string, progress?: { current: number; total?: number | null }): void {
-    const now = nowIso();
-    if (progress) {
-      this.db
-        .prepare(
-          `UPDATE runs SET heartbeat_at = ?, progress_current = ?, progress_total = COALESCE(?, progress_total), updated_at = ?,
-             status = CASE WHEN status = 'crashed' THEN 'running' ELSE status END,
-             reason = CASE WHEN status = 'crashed' THEN 'heartbeat resumed after being marked crashed' ELSE reason END,
-             ended_at = CASE WHEN status = 'crashed' THEN NULL ELSE ended_at END
-           WHERE id = ?`,
-        )
-        .run(Date.now() / 1000, progress.current, progress.total ?? null, now, runId);
-    } else {
-      this.db
-        .prepare(
-          `UPDATE runs SET heartbeat_at = ?,
-             status = CASE WHEN status = 'crashed' THEN 'running' ELSE status END,
-             reason = CASE WHEN status = 'crashed' THEN 'heartbeat resumed after being marked crashed' ELSE reason END,
-             ended_at = CASE WHEN status = 'crashed' THEN NULL ELSE ended_at END
-           WHERE id = ?`,
-        )
-        .run(Date.now() / 1000, runId);
-    }
+    const prev = this.beats.get(runId);
+    const total = progress ? (progress.total ?? prev?.progress?.total ?? null) : null;
+    this.beats.set(runId, { at: Date.now() / 1000, progress: progress ? { current: progress.current, total } : prev?.progress });
+    this.scheduleFlush();
+  }
+
+  /** The process that writes this run (a job's child once it started): the reaper checks it. */
+  setProcess(runId: string, pid: number | null, pidStart: string | null): void {
+    this.store.runs.setProcess(runId, pid, pidStart);
   }
 
   // ------------------------------------------------------------- metrics
@@ -331,7 +273,7 @@ export class Tracker {
     let events: WatchEvent[];
     if (w.spec.custom) {
       if (!w.custom) return; // the function lives in another process (the SDK that registered it)
-      let verdict: CustomVerdict | null | undefined | false;
+      let verdict: unknown;
       try {
         verdict = w.custom(value, step);
       } catch (e) {
@@ -361,12 +303,12 @@ export class Tracker {
     runId: string,
     metric: string,
     options: Record<string, unknown>,
-    customFn?: (value: number, step: number) => CustomVerdict | null | undefined | false,
+    customFn?: CustomFn,
   ): number {
+    if (customFn !== undefined) checkCustomFunction(metric, customFn);
     const spec = validateWatch(metric, customFn ? { ...options, custom: { name: customFn.name || 'custom' } } : options);
-    if (customFn !== undefined && typeof customFn !== 'function') throw new TrackingError('a custom watcher must be a function (value, step) => verdict');
     const c = this.cache(runId);
-    const id = (this.stmts.insertWatcher.get(runId, metric, JSON.stringify(spec), nowIso()) as { id: number }).id;
+    const id = this.store.watchers.insert(runId, metric, JSON.stringify(spec), nowIso());
     const lw: LoadedWatcher = { id, spec, state: {}, dirty: false, custom: customFn };
     const list = c.watchers.get(metric) ?? [];
     list.push(lw);
@@ -386,39 +328,51 @@ export class Tracker {
     this.scheduleFlush();
   }
 
+  /**
+   * A `{"watch": …}` request that could not be registered: besides the
+   * malformed-line count, a warn alert says which watch and why, so the user
+   * sees (in VS Code, on `tunestudio run`'s stderr) that the protection they
+   * asked for is not there.
+   */
+  rejectWatch(runId: string, metric: string | null, problem: string): void {
+    const what = metric ? `the watch on '${metric}'` : 'a watch request';
+    this.alert(runId, {
+      title: `${what} was refused: ${problem}`.slice(0, 300),
+      text: `${what[0].toUpperCase()}${what.slice(1)} was not registered, so this run is not protected by it: ${problem}. Fix the watch options (README "Watchers and alerts") and start the run again.`,
+      level: 'warn',
+      reason: 'invalid_watch',
+      metric,
+      data: { problem },
+    });
+  }
+
   /** Records a stop request (idempotent: the first reason wins). Written at once. */
   requestStop(runId: string, source: string, reason: string, alertId: number | null = null): void {
     const c = this.cache(runId);
     if (!c.stop) c.stop = { source, reason };
-    this.stmts.insertStop.run(runId, nowIso(), source, reason, alertId);
+    this.store.runs.requestStop(runId, nowIso(), source, reason, alertId);
   }
 
   /** In this process: known at once; across processes: after the writer's next flush. */
   stopRequested(runId: string, o: { cachedOnly?: boolean } = {}): { source: string; reason: string } | null {
     const c = this.cache(runId);
     if (c.stop || o.cachedOnly) return c.stop;
-    const row = this.stmts.stopOf.get(runId) as { source: string; reason: string } | undefined;
+    const row = this.store.runs.stopOf(runId);
     if (row) c.stop = row;
     return c.stop;
   }
 
   addSample(runId: string, s: { step?: number | null; prompt?: string | null; text: string }): void {
-    this.db
-      .prepare(`INSERT INTO run_samples(run_id, step, prompt, text, created_at) VALUES (?, ?, ?, ?, ?)`)
-      .run(runId, s.step ?? null, s.prompt ?? null, String(s.text), nowIso());
+    this.store.runs.addSample(runId, s.step ?? null, s.prompt ?? null, String(s.text), nowIso());
   }
 
   addArtifact(runId: string, a: { kind: string; step?: number | null; path: string; data?: Record<string, unknown> }): void {
-    this.db
-      .prepare(`INSERT INTO run_artifacts(run_id, kind, step, path, data, created_at) VALUES (?, ?, ?, ?, ?, ?)`)
-      .run(runId, a.kind, a.step ?? null, a.path, JSON.stringify(a.data ?? {}), nowIso());
+    this.store.runs.addArtifact(runId, a.kind, a.step ?? null, a.path, toStoredJson(a.data ?? {}), nowIso());
   }
 
   /** Counts malformed protocol lines on the run, keeping the last error for display. */
   countMalformed(runId: string, n: number, lastError: string): void {
-    this.db
-      .prepare(`UPDATE runs SET malformed_lines = malformed_lines + ?, last_warning = ?, updated_at = ? WHERE id = ?`)
-      .run(n, lastError.slice(0, 500), nowIso(), runId);
+    this.store.runs.countMalformed(runId, n, lastError.slice(0, 500), nowIso());
   }
 
   /**
@@ -428,13 +382,9 @@ export class Tracker {
   finishRun(runId: string, status: Exclude<RunStatus, 'running'>, o: { exitCode?: number | null; signal?: string | null; reason?: string | null } = {}): boolean {
     if (!RUN_STATUSES.includes(status)) throw new TrackingError(`unknown run status '${status}'`);
     this.flush();
-    const r = this.db
-      .prepare(
-        `UPDATE runs SET status = ?, exit_code = COALESCE(?, exit_code), signal = COALESCE(?, signal), reason = COALESCE(?, reason),
-           ended_at = ?, updated_at = ? WHERE id = ? AND status IN ('running', 'crashed')`,
-      )
-      .run(status, o.exitCode ?? null, o.signal ?? null, o.reason ?? null, nowIso(), nowIso(), runId);
-    return r.changes > 0;
+    // Shown as "status: reason" everywhere: a reason that starts with its own status word would read "stopped: stopped: …".
+    const reason = o.reason?.startsWith(`${status}: `) ? o.reason.slice(status.length + 2) : o.reason;
+    return this.store.runs.finish(runId, status, { exitCode: o.exitCode, signal: o.signal, reason }, nowIso());
   }
 
   // --------------------------------------------------------------- flush
@@ -471,7 +421,7 @@ export class Tracker {
       this.flushSafely();
       return;
     }
-    if (!this.timer && (this.points.length || this.alertOps.length)) {
+    if (!this.timer && (this.points.length || this.alertOps.length || this.beats.size)) {
       this.timer = setTimeout(() => this.flushSafely(), this.opts.flushIntervalMs ?? 250);
       this.timer.unref?.();
     }
@@ -502,19 +452,21 @@ export class Tracker {
     }
     const dirtyRuns = [...this.runs.values()].filter((c) => c.dirty || c.rejected);
     const dirtyWatchers = [...this.runs.values()].flatMap((c) => [...c.watchers.values()].flat().filter((w) => w.dirty));
-    if (!this.points.length && !this.alertOps.length && !dirtyRuns.length && !dirtyWatchers.length) return null;
+    const beats = this.beats;
+    if (!this.points.length && !this.alertOps.length && !dirtyRuns.length && !dirtyWatchers.length && !beats.size) return null;
+    const onlyBeats = !this.points.length && !this.alertOps.length && !dirtyRuns.length && !dirtyWatchers.length;
     const points = this.points;
     const ops = this.alertOps;
     const now = nowIso();
-    const info: FlushInfo = { runIds: [], points: points.length, alerts: 0, appended: [] };
-    const write = this.db.transaction(() => {
+    const info: FlushInfo = { runIds: [], points: points.length, alerts: 0, appended: [], written: points };
+    const st = this.store;
+    const newIds = st.write(() => {
       // metric ids
       const newIds = new Map<string, number>();
       const idOf = (name: string): number => {
         let id = this.metricIds.get(name) ?? newIds.get(name);
         if (id === undefined) {
-          this.stmts.insertMetricName.run(name);
-          id = this.stmts.metricId.get(name) as number;
+          id = st.metrics.ensureName(name);
           newIds.set(name, id);
         }
         return id;
@@ -524,7 +476,7 @@ export class Tracker {
       const lod = new LodBatch();
       for (const p of points) {
         const mid = idOf(p.metric);
-        this.stmts.insertPoint.run(p.run, mid, p.step, Number.isNaN(p.value) ? null : p.value, p.wall);
+        st.metrics.insertPoint(p.run, mid, p.step, p.value, p.wall);
         const k = `${p.run}\u0000${p.metric}`;
         let a = agg.get(k);
         if (!a) agg.set(k, (a = newAgg(p.run, mid, p.metric, p)));
@@ -532,62 +484,64 @@ export class Tracker {
         lod.add(p.run, mid, p.step, p.value, p.wall);
       }
       for (const a of agg.values()) {
-        this.stmts.upsertSummary.run(aggParams(a));
-        info.appended.push({ runId: a.run, metric: a.name, lastStep: a.last_step });
+        st.metrics.upsertSummary(a.run, a.metric, a.row);
+        info.appended.push({ runId: a.run, metric: a.name, lastStep: a.row.last_step });
       }
-      for (const l of lod.aggregates()) this.stmts.upsertLod.run(l);
+      for (const l of lod.aggregates()) st.metrics.upsertLod(l);
       // alerts: resolve episode keys to alert ids in order
       const idsByKey = new Map<string, number>();
       for (const op of ops) {
         if (op.op === 'open') {
           const d = op.draft;
-          const r = this.stmts.insertAlert.run(
-            op.run,
+          const alertId = st.alerts.insert({
+            runId: op.run,
             now,
-            now,
-            d.level,
-            d.reason,
-            d.title,
-            d.text ?? '',
-            d.metric ?? null,
-            d.step ?? null,
-            JSON.stringify(d.data ?? {}),
-            op.watcher?.id ?? null,
-          );
-          const alertId = Number(r.lastInsertRowid);
+            level: d.level,
+            reason: d.reason,
+            title: d.title,
+            text: d.text ?? '',
+            metric: d.metric ?? null,
+            step: d.step ?? null,
+            dataJson: toStoredJson(d.data ?? {}),
+            watcherId: op.watcher?.id ?? null,
+          });
           info.alerts++;
           if (op.key) idsByKey.set(op.key, alertId);
           if (op.watcher) {
             for (const ep of Object.values(op.watcher.state.episodes ?? {})) if (ep && ep.key === op.key) ep.alertId = alertId;
             op.watcher.dirty = true;
-            if ((d as AlertDraft).stop) this.stmts.insertStop.run(op.run, now, 'watcher', d.title, alertId);
+            if ((d as AlertDraft).stop) st.runs.requestStop(op.run, now, 'watcher', d.title, alertId);
           }
         } else if (op.op === 'extend') {
           const id = op.alertId ?? idsByKey.get(op.key);
-          if (id !== undefined) this.stmts.extendAlert.run(now, op.count, op.lastStep, JSON.stringify(jsonNumber(op.value)), id);
+          if (id !== undefined) st.alerts.extend(id, now, op.count, op.lastStep, JSON.stringify(jsonNumber(op.value)));
         } else {
           const id = op.alertId ?? idsByKey.get(op.key);
-          if (id !== undefined) this.stmts.closeAlert.run(id);
+          if (id !== undefined) st.alerts.close(id);
         }
       }
       for (const w of [...this.runs.values()].flatMap((c) => [...c.watchers.values()].flat().filter((x) => x.dirty))) {
-        this.stmts.saveWatcherState.run(JSON.stringify(w.state), w.id);
+        st.watchers.saveState(w.id, JSON.stringify(w.state));
       }
       const touched = new Set<string>([...points.map((p) => p.run), ...ops.map((o) => o.run)]);
       for (const c of dirtyRuns) touched.add(c.id);
       for (const id of touched) {
         const c = this.runs.get(id)!;
-        this.stmts.updateRunAfterFlush.run(c.nextStep, c.rejected, c.lastWarning, now, id);
+        st.runs.afterFlush(id, c.nextStep, c.rejected, c.lastWarning, now);
+      }
+      for (const [id, b] of beats) {
+        st.runs.heartbeat(id, b.at);
+        if (b.progress) st.runs.progress(id, b.progress.current, b.progress.total, now);
       }
       info.runIds = [...touched];
       for (const hook of this.commitHooks) hook();
       return newIds;
     });
-    const newIds = write.immediate();
     // Only after the commit: clear what was written and remember new ids.
     for (const [k, v] of newIds) this.metricIds.set(k, v);
     this.points = this.points === points ? [] : this.points.slice(points.length);
     this.alertOps = this.alertOps === ops ? [] : this.alertOps.slice(ops.length);
+    if (this.beats === beats) this.beats = new Map();
     for (const c of this.runs.values()) {
       c.dirty = false;
       c.rejected = 0;
@@ -595,6 +549,8 @@ export class Tracker {
       for (const list of c.watchers.values()) for (const w of list) w.dirty = false;
     }
     this.lastFlushError = null;
+    // Heartbeats alone change nothing a view shows (as when each was its own write): no flush to report.
+    if (onlyBeats) return null;
     this.opts.onFlush?.(info);
     return info;
   }
@@ -634,24 +590,12 @@ export class Tracker {
   }
 }
 
+/** A batch's aggregate for one (run, metric): the summary row's columns (SummaryRow, listed once in the store). */
 interface SummaryAgg {
   run: string;
   metric: number;
   name: string;
-  count: number;
-  nan: number;
-  inf: number;
-  last: number | null;
-  last_is_nan: number;
-  last_step: number;
-  last_wall: number;
-  first_step: number;
-  min: number | null;
-  min_step: number | null;
-  max: number | null;
-  max_step: number | null;
-  last_finite: number | null;
-  last_finite_step: number | null;
+  row: SummaryRow;
 }
 
 function newAgg(run: string, metric: number, name: string, p: Point): SummaryAgg {
@@ -659,29 +603,32 @@ function newAgg(run: string, metric: number, name: string, p: Point): SummaryAgg
     run,
     metric,
     name,
-    count: 0,
-    nan: 0,
-    inf: 0,
-    last: null,
-    last_is_nan: 0,
-    last_step: p.step,
-    last_wall: p.wall,
-    first_step: p.step,
-    min: null,
-    min_step: null,
-    max: null,
-    max_step: null,
-    last_finite: null,
-    last_finite_step: null,
+    row: {
+      count: 0,
+      nan_count: 0,
+      inf_count: 0,
+      last: null,
+      last_is_nan: 0,
+      last_step: p.step,
+      last_wall: p.wall,
+      first_step: p.step,
+      min: null,
+      min_step: null,
+      max: null,
+      max_step: null,
+      last_finite: null,
+      last_finite_step: null,
+    },
   };
 }
 
 /** "last" is the value at the highest step (later writes win ties); min/max are over finite values. */
-function addToAgg(a: SummaryAgg, p: Point): void {
+function addToAgg(agg: SummaryAgg, p: Point): void {
+  const a = agg.row;
   const v = p.value;
   a.count++;
-  if (Number.isNaN(v)) a.nan++;
-  else if (!Number.isFinite(v)) a.inf++;
+  if (Number.isNaN(v)) a.nan_count++;
+  else if (!Number.isFinite(v)) a.inf_count++;
   if (a.count === 1 || p.step >= a.last_step) {
     a.last = Number.isNaN(v) ? null : v;
     a.last_is_nan = Number.isNaN(v) ? 1 : 0;
@@ -705,25 +652,3 @@ function addToAgg(a: SummaryAgg, p: Point): void {
   }
 }
 
-function aggParams(a: SummaryAgg) {
-  return {
-    run: a.run,
-    metric: a.metric,
-    count: a.count,
-    nan: a.nan,
-    inf: a.inf,
-    last: a.last,
-    last_is_nan: a.last_is_nan,
-    last_step: a.last_step,
-    last_wall: a.last_wall,
-    first_step: a.first_step,
-    min: a.min,
-    min_step: a.min_step,
-    max: a.max,
-    max_step: a.max_step,
-    last_finite: a.last_finite,
-    last_finite_step: a.last_finite_step,
-  };
-}
-
-export type { AlertReason };

@@ -5,10 +5,7 @@
 // stored with the run and survives restarts. Exact semantics: README
 // "Watchers" (each worked example there is a test in test/unit/tracking/).
 import type { AlertLevel } from '../../protocol/lines';
-import { jsonNumber } from './types';
-
-export const ALERT_REASONS = ['nan', 'inf', 'above_max', 'below_min', 'spike', 'stagnation', 'custom', 'stalled', 'crashed'] as const;
-export type AlertReason = (typeof ALERT_REASONS)[number];
+import { jsonNumber, type AlertReason } from '../../protocol/tracking';
 
 /** What a user writes (trackio's parameter names). */
 export interface WatchOptions {
@@ -37,7 +34,14 @@ export const DEFAULT_STOP: Record<ConditionKind, boolean> = {
   custom: false,
 };
 
-export const DEFAULT_WINDOW = 10;
+/**
+ * Defaults, trackio's (trackio/watchers.py MetricWatcher): `nan` is on unless
+ * turned off, the spike window is 5 values, `min_delta` 0, `mode` 'min'.
+ */
+export const DEFAULT_NAN = true;
+export const DEFAULT_WINDOW = 5;
+export const DEFAULT_MIN_DELTA = 0;
+export const DEFAULT_MODE: 'min' | 'max' = 'min';
 
 /** A validated watcher as stored (spec column). */
 export interface WatcherSpec extends WatchOptions {
@@ -65,10 +69,13 @@ export function validateWatch(metric: unknown, options: Record<string, unknown>)
       );
     }
   }
-  const spec: WatcherSpec = { metric };
+  // `nan` is always written into a built-in watcher's stored spec, so it keeps the rule it was registered
+  // with whatever the default becomes. A custom function decides alone (as in trackio): no nan rule beside it.
+  const spec: WatcherSpec = options.custom === undefined ? { metric, nan: DEFAULT_NAN } : { metric };
   if (options.nan !== undefined) {
     if (typeof options.nan !== 'boolean') throw new WatchError(`'nan' must be true or false`);
-    if (options.nan) spec.nan = true;
+    if (options.custom !== undefined) throw new WatchError(`'nan' does not apply to a custom watcher function: check the value in the function`);
+    spec.nan = options.nan;
   }
   if (options.max_value !== undefined) spec.max_value = finiteNumber(options.max_value, 'max_value');
   if (options.min_value !== undefined) spec.min_value = finiteNumber(options.min_value, 'min_value');
@@ -123,7 +130,7 @@ export function validateWatch(metric: unknown, options: Record<string, unknown>)
     spec.patience === undefined &&
     !spec.custom
   ) {
-    throw new WatchError(`the watcher for '${metric}' has no condition: give nan, max_value, min_value, spike_factor or patience`);
+    throw new WatchError(`the watcher for '${metric}' has no condition (nan is false): give nan, max_value, min_value, spike_factor or patience`);
   }
   if (spec.max_value !== undefined && spec.min_value !== undefined && spec.min_value > spec.max_value) {
     throw new WatchError(`'min_value' (${spec.min_value}) is above 'max_value' (${spec.max_value})`);
@@ -288,7 +295,7 @@ export function evaluateWatcher(spec: WatcherSpec, state: WatcherState, value: n
   }
 
   if (spec.spike_factor !== undefined && finite) spike(c, spec.spike_factor, spec.window ?? DEFAULT_WINDOW);
-  if (spec.patience !== undefined) patience(c, spec.patience, spec.min_delta ?? 0, spec.mode ?? 'min');
+  if (spec.patience !== undefined) patience(c, spec.patience, spec.min_delta ?? DEFAULT_MIN_DELTA, spec.mode ?? DEFAULT_MODE);
   return c.events;
 }
 
@@ -377,15 +384,67 @@ export interface CustomVerdict {
   data?: Record<string, unknown>;
 }
 
-/** Applies a custom verdict with the same episode rules as the built-in conditions. */
+/**
+ * What a custom function may return: a falsy value or an empty list ("fine"),
+ * `true`, one verdict, or trackio's shape, a list of alert dicts
+ * (`title`, `text`, `level`, `stop`, `data`).
+ */
+export type CustomResult = CustomVerdict | CustomVerdict[] | boolean | null | undefined;
+
+/** A custom function is called as fn(value, step): one taking more arguments would never get them. */
+export function checkCustomFunction(metric: string, fn: unknown): void {
+  if (typeof fn !== 'function') throw new WatchError(`watch('${metric}', fn): fn must be a function (value, step) => alert or null, got ${typeof fn}`);
+  if (fn.length > 2) {
+    throw new WatchError(
+      `watch('${metric}', fn): a custom watcher is called as fn(value, step) — 2 arguments — but ${fn.name ? `'${fn.name}'` : 'this function'} declares ${fn.length}; ` +
+        `drop the extra parameters (the metric name is '${metric}' already)`,
+    );
+  }
+}
+
+const LEVEL_NAMES: Record<string, AlertLevel> = { info: 'info', warn: 'warn', warning: 'warn', error: 'error' };
+
+/** One verdict from whatever the function returned; several alert dicts become one episode (highest level, any stop). */
+export function normalizeCustomResult(result: unknown): CustomVerdict | null {
+  if (!result) return null;
+  if (result === true) return {};
+  const list = Array.isArray(result) ? result : [result];
+  const dicts = list.filter((x): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x));
+  if (list.length && !dicts.length) {
+    return { title: 'custom watcher returned something that is not an alert', text: `expected null, true, an alert object or a list of them; got ${JSON.stringify(result).slice(0, 200)}`, level: 'error', stop: false };
+  }
+  if (!dicts.length) return null;
+  const one = (d: Record<string, unknown>): CustomVerdict => ({
+    title: typeof d.title === 'string' ? d.title : undefined,
+    text: typeof d.text === 'string' ? d.text : undefined,
+    level: typeof d.level === 'string' ? LEVEL_NAMES[d.level.toLowerCase()] : undefined,
+    stop: typeof d.stop === 'boolean' ? d.stop : undefined,
+    data: d.data && typeof d.data === 'object' && !Array.isArray(d.data) ? (d.data as Record<string, unknown>) : undefined,
+  });
+  const verdicts = dicts.map(one);
+  if (verdicts.length === 1) return verdicts[0];
+  const rank = { info: 0, warn: 1, error: 2 } as const;
+  const level = verdicts.reduce<AlertLevel | undefined>((lv, v) => (v.level && (!lv || rank[v.level] > rank[lv]) ? v.level : lv), undefined);
+  const stops = verdicts.filter((v) => v.stop !== undefined);
+  return {
+    title: verdicts.find((v) => v.title)?.title,
+    text: verdicts.map((v) => v.text ?? v.title).filter(Boolean).join('\n') || undefined,
+    level,
+    stop: stops.length ? stops.some((v) => v.stop) : undefined,
+    data: { ...(verdicts[0].data ?? {}), alerts: verdicts },
+  };
+}
+
+/** Applies a custom function's result with the same episode rules as the built-in conditions. */
 export function applyCustomVerdict(
   spec: WatcherSpec,
   state: WatcherState,
   value: number,
   step: number,
-  verdict: CustomVerdict | null | undefined | false,
+  result: unknown,
 ): WatchEvent[] {
   const c: Ctx = { spec, state, value, step, events: [] };
+  const verdict = normalizeCustomResult(result);
   if (verdict) {
     const wasOpen = !!state.episodes?.custom;
     holds(c, 'custom', () => ({

@@ -250,13 +250,6 @@ async function tryCpu(): Promise<{ ok: true } | { ok: false; attempt: BackendAtt
   }
 }
 
-let current: BackendSelection | null = null;
-
-/** The selection made by the last successful selectTrainingBackend in this process. */
-export function currentBackend(): BackendSelection | null {
-  return current;
-}
-
 /**
  * Picks and activates a backend. `prefer` 'auto' tries tfjs-node-gpu, tfjs-node,
  * wasm, cpu in order and takes the first that loads; a named backend is used or
@@ -309,7 +302,6 @@ export async function selectTrainingBackend(
       attempts.sort((a, b) => TRAINING_BACKENDS.indexOf(a.name) - TRAINING_BACKENDS.indexOf(b.name));
       sel.attempts = attempts;
       sel.summary = summarise(sel);
-      current = sel;
       return sel;
     }
   }

@@ -91,8 +91,6 @@ export class TrainConfigError extends Error {
   }
 }
 
-export const TRAIN_CONFIG_SCHEMA = schema;
-
 let validator: ReturnType<Ajv['compile']> | null = null;
 function validate(config: unknown): ErrorObject[] {
   if (!validator) validator = new Ajv({ allErrors: true, strict: false }).compile(schema);

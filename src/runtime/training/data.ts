@@ -25,7 +25,7 @@ export function readTriggerWord(datasetJson: string): string | null {
   try {
     raw = JSON.parse(fs.readFileSync(datasetJson, 'utf8'));
   } catch (e) {
-    throw new Error(`Dataset file '${datasetJson}' is not valid JSON: ${(e as Error).message}. Fix or remove it.`);
+    throw new Error(`Dataset file '${datasetJson}' is not valid JSON: ${(e as Error).message}. Fix or remove it.`, { cause: e });
   }
   for (const k of ['trigger_word', 'triggerWord', 'trigger']) {
     const v = raw[k];
@@ -93,7 +93,7 @@ function readJsonl(file: string): string[] {
       try {
         v = JSON.parse(line);
       } catch (e) {
-        throw new Error(`${file}:${i + 1}: not valid JSON (${(e as Error).message}); each line must be an object like {"text": "..."}.`);
+        throw new Error(`${file}:${i + 1}: not valid JSON (${(e as Error).message}); each line must be an object like {"text": "..."}.`, { cause: e });
       }
       const t = (v as { text?: unknown } | null)?.text;
       if (typeof t !== 'string') throw new Error(`${file}:${i + 1}: no string "text" field; each line must be an object like {"text": "..."}.`);

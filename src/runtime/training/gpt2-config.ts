@@ -107,7 +107,7 @@ export function readGpt2Config(folder: string): Gpt2Config {
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`Model config '${file}' could not be read: ${(e as Error).message}`);
+    throw new Error(`Model config '${file}' could not be read: ${(e as Error).message}`, { cause: e });
   }
   return parseGpt2Config(raw, file);
 }

@@ -9,7 +9,7 @@ import type { Gpt2Model, TargetModule } from './gpt2';
 import { peftTargetNames, TARGET_MODULES } from './gpt2';
 import type { LoraSettings } from './lora';
 import { readSafetensors, writeSafetensors, type TensorToWrite } from './safetensors';
-import { writeFileAtomic } from '../jobs/control';
+import { writeFileAtomic } from '../os/fs';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
@@ -114,7 +114,7 @@ export function readAdapter(dir: string): LoadedAdapter {
   try {
     config = JSON.parse(fs.readFileSync(cfgFile, 'utf8'));
   } catch (e) {
-    throw new Error(`Adapter config '${cfgFile}' is not valid JSON: ${(e as Error).message}`);
+    throw new Error(`Adapter config '${cfgFile}' is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
   if (config.peft_type !== 'LORA') throw new Error(`Adapter '${dir}': peft_type is ${JSON.stringify(config.peft_type)}; only LORA adapters are supported.`);
   for (const k of ['rank_pattern', 'alpha_pattern'] as const) {

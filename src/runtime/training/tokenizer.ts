@@ -23,7 +23,7 @@ function readJson(file: string): Record<string, unknown> {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch (e) {
-    throw new Error(`Tokenizer file '${file}' could not be read: ${(e as Error).message}. Check that the model folder is complete.`);
+    throw new Error(`Tokenizer file '${file}' could not be read: ${(e as Error).message}. Check that the model folder is complete.`, { cause: e });
   }
 }
 
@@ -55,7 +55,7 @@ export async function loadTokenizer(folder: string, fallbackEosId?: number | nul
   try {
     tok = new Cls(tokenizerJson, tokenizerConfig);
   } catch (e) {
-    throw new Error(`Tokenizer in '${folder}' could not be built: ${(e as Error).message}`);
+    throw new Error(`Tokenizer in '${folder}' could not be built: ${(e as Error).message}`, { cause: e });
   }
   const vocab = tok.get_vocab();
   const ids = vocab instanceof Map ? [...vocab.values()] : Object.values(vocab);

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ProtocolMessage } from '../../protocol/lines';
-import { writeFileAtomic } from '../jobs/control';
+import { writeFileAtomic } from '../os/fs';
 import { backendConfigFields, selectTrainingBackend, type BackendSelection } from './backend';
 import { hubOptionsFor, loraParamCount, type ResolvedTrainConfig } from './config';
 import { BatchOrder, blocksFingerprint, packTexts, readTrainingTexts, splitBlocks } from './data';

@@ -3,20 +3,21 @@
 // config keys whose values differ (highlighted; identical keys on request).
 // Rows picked with their checkboxes are overlaid in a dashboard.
 import './compare.css';
-import type { MetricSummary } from '../../runtime/tracking/types';
+import type { MetricSummary } from '../../protocol/tracking';
 import type { CompareData, CompareState, CompareToHost, CompareToWebview } from '../../protocol/webview';
 import { runColors, themePalette } from '../shared/colors';
-import { fmtDuration, fmtNum, secondsBetween } from '../shared/format';
+import { fmtDuration, fmtNum, secondsBetween } from '../../protocol/format';
 import { connectHost, h } from '../shared/host';
-import { HEADLINE_METRICS, metricDirection } from '../shared/metrics';
+import { HEADLINE_METRICS, metricDirection } from '../../protocol/metrics';
 import { icon, loadPanelStyles, statusIcon } from '../shared/styles';
+import { TEST_HOOKS } from '../shared/testHooks';
 import { flattenConfig } from '../../protocol/config';
 
 loadPanelStyles();
 
 const host = connectHost<CompareToHost, CompareToWebview, CompareState>();
 const app = document.getElementById('app')!;
-let state: CompareState = host.getState() ?? { runIds: [] };
+const state: CompareState = host.getState() ?? { runIds: [] };
 let data: CompareData | undefined;
 let error: string | undefined;
 let showSame = false;
@@ -266,14 +267,16 @@ declare global {
   }
 }
 
-window.__tuneStudioCompare = {
-  table: () => {
-    if (!data) return { columns: [], rows: [] };
-    const cols = columns(data);
-    return { columns: cols.map((c) => c.key), rows: sortedIds(data, cols).map((id) => ({ runId: id, cells: cols.map((c) => c.cell(id).text) })) };
-  },
-  state: () => structuredClone(state),
-};
+if (TEST_HOOKS) {
+  window.__tuneStudioCompare = {
+    table: () => {
+      if (!data) return { columns: [], rows: [] };
+      const cols = columns(data);
+      return { columns: cols.map((c) => c.key), rows: sortedIds(data, cols).map((id) => ({ runId: id, cells: cols.map((c) => c.cell(id).text) })) };
+    },
+    state: () => structuredClone(state),
+  };
+}
 
 render();
 host.post({ type: 'ready' });

@@ -19,9 +19,10 @@ import {
 } from 'chart.js';
 import type { DashboardAlert, XAxisMode } from '../../protocol/webview';
 import { withAlpha } from '../shared/colors';
-import { fmtNum, fmtSeconds, fmtWall } from '../shared/format';
+import { fmtNum, fmtSeconds, fmtWall } from '../../protocol/format';
 import { emaSmooth } from '../shared/smoothing';
 import { h } from '../shared/host';
+import { TEST_HOOKS } from '../shared/testHooks';
 import { xAtStep, xOf, type Series } from './data';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip);
@@ -207,9 +208,10 @@ export class ChartView {
     return x ? { min: x.min, max: x.max } : null;
   }
 
+  /** What the chart draws (test builds only: null in the packaged build). */
   info(): ChartInfo | null {
     const input = this.input;
-    if (!input) return null;
+    if (!TEST_HOOKS || !input) return null;
     const datasets: DatasetInfo[] = (this.chart?.data.datasets ?? []).map((d) => {
       const ds = d as unknown as { label: string; tsRun: string; tsKind: 'raw' | 'smoothed'; data: Pt[] };
       return { label: ds.label, runId: ds.tsRun, kind: ds.tsKind, points: ds.data.map((p) => [p.x, p.y] as [number, number | null]) };

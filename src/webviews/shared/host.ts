@@ -1,5 +1,10 @@
 // The page's side of the host connection: a typed postMessage, typed incoming
-// messages, and persisted state (survives reloads with the panel serializer).
+// messages, typed requests with a promise and a timeout (ipc.ts; answers are
+// routed to them, not to onMessage), and persisted state (survives reloads
+// with the panel serializer). Every page (Dashboard, Compare, Status) uses it.
+import type { IpcRequest } from '../../protocol/webview';
+import { createRequester } from './ipc';
+
 interface VsCodeApi<S> {
   postMessage(msg: unknown): void;
   getState(): S | undefined;
@@ -9,6 +14,8 @@ declare function acquireVsCodeApi<S>(): VsCodeApi<S>;
 
 export interface Host<ToHost, ToPage, S> {
   post(msg: ToHost): void;
+  /** A request to the host; rejects with the host's error or after the timeout. */
+  sendRequest<P, R>(type: IpcRequest<P, R>, params: P): Promise<R>;
   onMessage(fn: (msg: ToPage) => void): void;
   getState(): S | undefined;
   setState(s: S): void;
@@ -16,9 +23,14 @@ export interface Host<ToHost, ToPage, S> {
 
 export function connectHost<ToHost, ToPage, S>(): Host<ToHost, ToPage, S> {
   const api = acquireVsCodeApi<S>();
+  const ipc = createRequester((m) => api.postMessage(m));
   return {
     post: (m) => api.postMessage(m),
-    onMessage: (fn) => window.addEventListener('message', (e: MessageEvent) => fn(e.data as ToPage)),
+    sendRequest: (type, params) => ipc.sendRequest(type, params),
+    onMessage: (fn) =>
+      window.addEventListener('message', (e: MessageEvent) => {
+        if (!ipc.handle(e.data)) fn(e.data as ToPage);
+      }),
     getState: () => api.getState(),
     setState: (s) => api.setState(s),
   };

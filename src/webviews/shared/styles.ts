@@ -2,6 +2,8 @@
 // `<panel>.js` when the page imports css). The page's CSP allows styles only
 // from the extension's webview folder, which is where this link points, so no
 // inline <style> is needed.
+import { statusLook } from '../../protocol/status';
+
 export function loadPanelStyles(): void {
   const script = document.currentScript as HTMLScriptElement | null;
   if (!script?.src) return;
@@ -19,22 +21,10 @@ export function icon(name: string, extra = ''): HTMLSpanElement {
   return s;
 }
 
-/** Codicon and theme colour class for a run status (same choice as the Runs tree). */
+/** Codicon and theme colour class for a run status (the protocol's status table, as the Runs tree). */
 export function statusIcon(status: string): { icon: string; cls: string } {
-  switch (status) {
-    case 'running':
-      return { icon: 'sync', cls: 'st-running codicon-modifier-spin' };
-    case 'finished':
-      return { icon: 'pass', cls: 'st-finished' };
-    case 'failed':
-      return { icon: 'error', cls: 'st-failed' };
-    case 'crashed':
-      return { icon: 'flame', cls: 'st-failed' };
-    case 'stopped':
-      return { icon: 'debug-stop', cls: 'st-stopped' };
-    case 'cancelled':
-      return { icon: 'circle-slash', cls: 'st-cancelled' };
-    default:
-      return { icon: 'circle-outline', cls: '' };
-  }
+  const look = statusLook(status);
+  if (!look) return { icon: 'circle-outline', cls: '' };
+  const cls = [look.tone ? `st-${look.tone}` : '', look.spin ? 'codicon-modifier-spin' : ''].filter(Boolean).join(' ');
+  return { icon: look.codicon, cls };
 }

@@ -15,9 +15,9 @@ test('each rule gives a diagnostic on the right file; corrupt and empty audio do
   const dir = makeDataset(workspace, 'mixed', { triggerWord: 'trg', duration: { min: 1, max: 3 } });
   const ok = makeSample(dir, 'ok', { seconds: 2, prompt: 'trg, rock', lyrics: 'words' });
   const long = makeSample(dir, 'long', { seconds: 5, freq: 300, prompt: 'trg, slow', lyrics: 'x' });
-  const noTrigger = makeSample(dir, 'notrig', { seconds: 2, freq: 500, prompt: 'rock, pop', lyrics: 'x' });
+  makeSample(dir, 'notrig', { seconds: 2, freq: 500, prompt: 'rock, pop', lyrics: 'x' });
   const missing = makeSample(dir, 'missing', { seconds: 2, freq: 600 });
-  const emptyText = makeSample(dir, 'emptytext', { seconds: 2, freq: 700, prompt: '', lyrics: '  \n ' });
+  makeSample(dir, 'emptytext', { seconds: 2, freq: 700, prompt: '', lyrics: '  \n ' });
   const corrupt = makeCorrupt(path.join(dir, 'corrupt.mp3'));
   fs.writeFileSync(path.join(dir, 'corrupt_prompt.txt'), 'trg');
   fs.writeFileSync(path.join(dir, 'corrupt_lyrics.txt'), 'x');

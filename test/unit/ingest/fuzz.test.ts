@@ -135,6 +135,7 @@ function ingestText(text: string, seed: number): { ingest: LineIngest; events: I
     pos += n;
   }
   take(s.flush());
+  events.push(...ingest.flush()); // what parsers hold at the end (a Lightning step's last draw, dicts waiting for a step)
   return { ingest, events };
 }
 

@@ -89,12 +89,12 @@ test('a whole Trainer run: train, eval and summary dicts get the training step, 
   );
   assert.deepEqual(m[0].metrics, { 'train/loss': 0.2, 'train/grad_norm': 1.1, 'train/learning_rate': 3.8e-5, 'train/epoch': 0.25 });
   assert.deepEqual(m[2].metrics, { 'eval/loss': 0.15, 'eval/runtime': 0.5102, 'eval/samples_per_second': 78.4, 'eval/steps_per_second': 9.8, 'eval/epoch': 0.5 });
+  // The summary lands at the last training dict's step: its epoch would be a second train/epoch there.
   assert.deepEqual(m[6].metrics, {
     'train/train_runtime': 8.1234,
     'train/train_samples_per_second': 39.39,
     'train/train_steps_per_second': 4.924,
     'train/train_loss': 0.1234,
-    'train/epoch': 1,
   });
   const progress = events.filter((e) => e.type === 'progress');
   assert.ok(progress.length > 40);
@@ -111,10 +111,44 @@ test('after an evaluation the last frame is the finished eval bar: a training di
   assert.equal(metricsOf(p.parse("{'loss': 0.5, 'epoch': 0.5}", true)!)[0].step, 20);
   p.parse(bar(5, 5), false); // eval bar
   assert.equal(metricsOf(p.parse("{'eval_loss': 0.7, 'epoch': 0.5}", true)!)[0].step, 20);
-  // tqdm skipped redraws of the training bar: the eval bar (5/5, finished) is the latest frame.
-  assert.equal(metricsOf(p.parse("{'loss': 0.4, 'epoch': 0.75}", true)!)[0].step, 20);
   p.parse(bar(30, 40), false);
+  p.parse(bar(5, 5), false); // the eval bar redrawn last (tqdm.write redraws every open bar)
   assert.equal(metricsOf(p.parse("{'loss': 0.3, 'epoch': 0.75}", true)!)[0].step, 30);
+  // No progress from the eval bar.
+  assert.deepEqual(p.parse(bar(3, 5), false), []);
+});
+
+test('a stale bar (frames lost in a pasted log) or a late dict: the epoch × steps-per-epoch places it', () => {
+  const p = new HfParser();
+  p.parse(bar(20, 80), false);
+  assert.equal(metricsOf(p.parse("{'loss': 0.5, 'epoch': 0.5}", true)!)[0].step, 20); // learns 40 steps per epoch
+  // The bar was not redrawn since (a rendered paste keeps only some frames): the epochs say where.
+  assert.equal(metricsOf(p.parse("{'loss': 0.4, 'epoch': 0.75}", true)!)[0].step, 30);
+  assert.equal(metricsOf(p.parse("{'loss': 0.3, 'epoch': 1.0}", true)!)[0].step, 40);
+  // Within the printed precision of the epoch the bar's count wins.
+  p.parse(bar(51, 80), false);
+  assert.equal(metricsOf(p.parse("{'loss': 0.2, 'epoch': 1.25}", true)!)[0].step, 51);
+  // A dict that only repeats an epoch index (a custom loop) never goes back before the previous step.
+  p.parse(bar(60, 80), false);
+  assert.equal(metricsOf(p.parse("{'loss': 0.1, 'epoch': 1}", true)!)[0].step, 60);
+});
+
+test('buffered stdout: dicts arriving in a burst take the log positions tqdm.write left (cleared and redrawn bars), in order', () => {
+  let out = '';
+  for (let step = 1; step <= 30; step++) {
+    out += `\r${bar(step, 30)}`;
+    if (step % 10 === 0) out += CLEAR + `\r${bar(step, 30)}`; // the dict went to the stdout buffer
+  }
+  out += '\n' + [10, 20, 30].map((s) => `{'loss': ${s / 100}, 'epoch': ${s / 30}}`).join('\n') + '\n';
+  const m = metricsOf(run(out).events);
+  assert.deepEqual(
+    m.map((x) => [x.step, x.metrics['train/loss']]),
+    [
+      [10, 0.1],
+      [20, 0.2],
+      [30, 0.3],
+    ],
+  );
 });
 
 test('evaluation before training: the eval dict takes the training bar shown before the eval bar', () => {
@@ -125,13 +159,34 @@ test('evaluation before training: the eval dict takes the training bar shown bef
   assert.equal(metricsOf(p.parse("{'eval_loss': 2.5, 'eval_runtime': 1.0}", true)!)[0].step, 0);
 });
 
-test('without any progress bar the step is left to the supervisor; an explicit step/global_step key wins', () => {
+test('without any progress bar: one past the previous training dict, an eval dict at the step it follows; an explicit step/global_step key wins', () => {
   const p = new HfParser();
-  assert.equal(metricsOf(p.parse("{'loss': 0.5, 'epoch': 0.1}", true)!)[0].step, undefined);
+  // Dicts printed before any bar wait (a bar or steps-per-epoch may still come); the end of the output releases them.
+  assert.deepEqual(p.parse("{'loss': 0.5, 'epoch': 0.1}", true), []);
+  assert.deepEqual(p.parse("{'loss': 0.4, 'epoch': 0.2}", true), []);
+  assert.deepEqual(metricsOf(p.flush()).map((x) => x.step), [1, 2]);
+  assert.equal(metricsOf(p.parse("{'loss': 0.3}", true)!)[0].step, 3);
+  assert.equal(metricsOf(p.parse("{'eval_loss': 0.3}", true)!)[0].step, 3);
   const [m] = metricsOf(p.parse("{'step': 120, 'loss': 0.5}", true)!);
   assert.equal(m.step, 120);
   assert.deepEqual(m.metrics, { 'train/loss': 0.5 });
   assert.equal(metricsOf(p.parse('{"global_step": 7, "loss": 1e-3}', true)!)[0].step, 7);
+});
+
+test('dicts held before any bar are placed by epoch × steps-per-epoch once a dict after a fresh frame gives it', () => {
+  const p = new HfParser();
+  assert.deepEqual(p.parse("{'loss': '19.85', 'epoch': '0.2941'}", true), []);
+  assert.deepEqual(p.parse("{'loss': '19.84', 'epoch': '0.8824'}", true), []);
+  p.parse(' 17% 34/204 [01:03<05:30,  1.94s/it]', true); // Colab: no |bar|
+  const m = metricsOf(p.parse("{'eval_loss': '9.86', 'epoch': '1'}", true)!);
+  assert.deepEqual(
+    m.map((x) => [x.step, Object.keys(x.metrics)[0]]),
+    [
+      [10, 'train/loss'],
+      [30, 'train/loss'],
+      [34, 'eval/loss'],
+    ],
+  );
 });
 
 test('Python literals: quotes, exponents, nan/inf, True/None, tensor() and np.float64() wrappers, nested values', () => {
@@ -171,30 +226,81 @@ test("dicts that are not Trainer logs are not claimed; a Trainer-looking dict th
   const p = new HfParser();
   assert.equal(p.parse("{'model': 'bert-base', 'lr': 0.1, 'batch_size': 8}", true), null);
   assert.equal(p.parse('{"level": "info", "msg": "hello"}', true), null);
-  assert.equal(p.parse('INFO {"loss": 0.5}', true), null);
   assert.equal(p.parse('plain text', true), null);
-  for (const bad of ["{'loss': 0.5, 'epoch': ", "{'loss': 0.5 'epoch': 1}", "{'loss': 0.5, 'epoch': 1} trailing", "{'loss': tensor(0.5, }", "{'loss': 1e}"]) {
+  // Trainer's log_history (a list of the dicts already printed) is not a new log.
+  assert.equal(p.parse("[{'loss': 0.08, 'epoch': 1.0, 'step': 268}, {'eval_loss': 0.04, 'epoch': 1.0, 'step': 268}]", true), null);
+  for (const bad of ["{'loss': 0.5, 'epoch': ", "{'loss': 0.5 'epoch': 1}", "[stderr] {'loss': 0.5, 'epoch': }", "{'loss': tensor(0.5, }", "{'loss': 1e}"]) {
     const r = p.parse(bad, true);
     assert.equal(r?.length, 1, bad);
     assert.equal(r![0].type, 'malformed', bad);
   }
   // A log dict with no numeric value is claimed but carries nothing.
   assert.deepEqual(p.parse("{'loss': None, 'epoch': None}", true), []);
+  // ... but one whose Trainer values are text that is no number looked like a log and could not be read.
+  const text = p.parse("{'loss': '1,25', 'epoch': 'one'}", true)!;
+  assert.equal(text.length, 1);
+  assert.equal(text[0].type, 'malformed');
+  assert.match((text[0] as { error: string }).error, /without a number: 'loss' is "1,25"/);
+});
+
+test('a dict wherever it stands in a line, read whole; numeric strings are numbers', () => {
+  for (const prefix of ['INFO ', '[stderr] ', 'pod-7f9c-xk2: ', '0: ', '[rank0]: ', ' 82%|████▍  | 43']) {
+    const p = new HfParser();
+    const r = metricsOf(p.parse(`${prefix}{'step': 5, 'loss': '19.85', 'grad_norm': '0.05444', 'learning_rate': '8.571e-05', 'epoch': '0.2941', 'x': 'nan', 'y': '-inf', 'z': 'abc'} trailing text`, true)!);
+    assert.deepEqual(r, [{ step: 5, metrics: { 'train/loss': 19.85, 'train/grad_norm': 0.05444, 'train/learning_rate': 8.571e-5, 'train/epoch': 0.2941, 'train/x': NaN, 'train/y': -Infinity } }], prefix);
+  }
+  // Two dicts glued together (a buffer flushed without newlines) are both read.
+  const p = new HfParser();
+  const two = metricsOf(p.parse("{'step': 1, 'loss': 1.5}{'step': 2, 'loss': 1.25}", true)!);
+  assert.deepEqual(two.map((x) => x.step), [1, 2]);
+});
+
+test('eval markers wherever HF puts them; TRL keys with / stay under train/', () => {
+  assert.equal(metricName('mrpc_en_eval_loss', 'eval'), 'eval/mrpc_en_loss');
+  assert.equal(metricName('mrpc_en_eval_loss', 'train'), 'eval/mrpc_en_loss');
+  assert.equal(metricName('rewards/tsc_reward_fn/mean', 'train'), 'train/rewards/tsc_reward_fn/mean');
+  assert.equal(metricName('eval_rewards/acc/mean', 'eval'), 'eval/rewards/acc/mean');
+  assert.equal(metricName('predict_loss', 'predict'), 'predict/loss');
+  const p = new HfParser();
+  // The first dict has no plain eval_ key: still one eval dict, its epoch under eval/.
+  const [m] = metricsOf(p.parse("{'mrpc_en_eval_loss': 4.2, 'mrpc_en_eval_f1': 0.0, 'epoch': 0.87}", true)!);
+  assert.deepEqual(m.metrics, { 'eval/mrpc_en_loss': 4.2, 'eval/mrpc_en_f1': 0, 'eval/epoch': 0.87 });
 });
 
 test('tqdm frames: progress with and without total, scaled counts give progress but no step', () => {
   const p = new HfParser();
+  // Data, download and loading bars are claimed but give no progress and never become the training bar.
+  assert.deepEqual(p.parse('Map: 120 examples [00:01, 99.50 examples/s]', false), []);
+  assert.deepEqual(p.parse('Tokenizing domain dataset: 100% 272/272 [00:00<00:00, 356.99 examples/s]', true), []);
+  assert.deepEqual(p.parse('Loading checkpoint shards:  25%|██▌       | 1/4 [00:04<00:14,  4.87s/it]', false), []);
   assert.deepEqual(p.parse('  5%|▌         | 50/1000 [00:10<03:10,  5.00it/s]', false), [{ type: 'progress', current: 50, total: 1000, source: 'hf' }]);
-  assert.deepEqual(p.parse('Map: 120 examples [00:01, 99.50 examples/s]', false), [{ type: 'progress', current: 120, total: undefined, source: 'hf' }]);
-  assert.deepEqual(p.parse(' 12%|█▏        | 1.2k/10.0k [00:02<00:16, 540it/s]', false), [{ type: 'progress', current: 1200, total: 10000, source: 'hf' }]);
+  assert.deepEqual(p.parse(' 12%|█▏        | 1.2k/10.0k [00:02<00:16, 540it/s]', false), []);
   // The scaled bar did not become the step source.
-  assert.equal(metricsOf(p.parse("{'loss': 1.0}", true)!)[0].step, 120);
+  assert.equal(metricsOf(p.parse("{'loss': 1.0}", true)!)[0].step, 50);
   // A dict glued to the frame before it (stdout written over a stderr bar): both are read.
-  const glued = p.parse(" 50%|█████     | 20/40 [00:04<00:04, 5.00it/s]{'loss': 0.5}", true)!;
+  const q = new HfParser();
+  const glued = q.parse(" 50%|█████     | 20/40 [00:04<00:04, 5.00it/s]{'loss': 0.5}", true)!;
   assert.deepEqual(glued, [
     { type: 'progress', current: 20, total: 40, source: 'hf' },
     { type: 'metrics', metrics: { 'train/loss': 0.5 }, step: 20, source: 'hf' },
   ]);
+  // Without |bar| (Colab, containers), after a prefix, torn by glued text before and after.
+  assert.deepEqual(q.parse('  4% 21/40 [1:49:59<42:08:58, 70.97s/it]', true), [{ type: 'progress', current: 21, total: 40, source: 'hf' }]);
+  assert.deepEqual(q.parse('[stderr]  55%|█▌        | 22/40 [02:10<16:03, 21.89s/it][INFO|2025-12-14 10:52:48] llamafactory.data.sampler:143 >> ', true), [{ type: 'progress', current: 22, total: 40, source: 'hf' }]);
+  assert.deepEqual(q.parse(' 57%|████████ | 23/40 [01:10<01:00,  4.45it/s/cluster/venvs/lib/python3.10/site-packages/seqeval/metrics/v1.py:57: UndefinedMetricWarning: ...', true), [{ type: 'progress', current: 23, total: 40, source: 'hf' }]);
+  assert.deepEqual(q.parse(' 57%|████▍  | 2 60%|████▍  | 24/40 [02:03<00:24,  3.97it/s]', true), [{ type: 'progress', current: 24, total: 40, source: 'hf' }]);
+});
+
+test('the training bar gives progress; eval and predict bars after it do not', () => {
+  const p = new HfParser();
+  p.parse(bar(40, 40), false);
+  assert.equal(metricsOf(p.parse("{'loss': 1.0, 'epoch': 1.0}", true)!)[0].step, 40);
+  for (let i = 0; i <= 157; i += 50) assert.deepEqual(p.parse(bar(i, 157), false), [], 'a predict bar after training');
+  assert.deepEqual(p.parse(bar(157, 157), true), []);
+  // A second training phase (a new bar while the first is finished) takes over once a training dict follows it.
+  p.parse(bar(5, 20), false);
+  assert.equal(metricsOf(p.parse("{'loss': 0.9}", true)!)[0].step, 5);
+  assert.deepEqual(p.parse(bar(6, 20), false), [{ type: 'progress', current: 6, total: 20, source: 'hf' }]);
 });
 
 test('parsePyDict reports where it failed', () => {
@@ -204,4 +310,17 @@ test('parsePyDict reports where it failed', () => {
   assert.equal(parsePyDict('{' + '['.repeat(100) + ']'.repeat(100) + '}').ok, false);
   const deep = parsePyDict("{'a': " + '['.repeat(20) + ']'.repeat(20) + '}');
   assert.equal(deep.ok, true);
+});
+
+test('stdout and stderr read apart: a log position whose line came first is stale, and the epoch says so', () => {
+  const p = new HfParser();
+  const steps: Array<number | undefined> = [];
+  const feed = (text: string, final: boolean) => steps.push(...metricsOf(p.parse(text, final) ?? []).map((m) => m.step));
+  feed(bar(10, 40), false);
+  feed("{'loss': 0.5, 'epoch': 0.25}", true); // the dict (stdout) read before its clear and redraw (stderr)
+  feed(' '.repeat(40), false);
+  feed(bar(10, 40), false);
+  for (const n of [11, 15, 20]) feed(bar(n, 40), false);
+  feed("{'loss': 0.4, 'epoch': 0.5}", true);
+  assert.deepEqual(steps, [10, 20]);
 });

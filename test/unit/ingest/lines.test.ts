@@ -90,7 +90,10 @@ test('a line longer than maxLineBytes is cut on a character boundary, flagged, a
     if (!chunks) out.push(...s.push(input));
     else {
       let pos = 0;
-      for (const n of chunks) (out.push(...s.push(input.subarray(pos, pos + n))), (pos += n));
+      for (const n of chunks) {
+        out.push(...s.push(input.subarray(pos, pos + n)));
+        pos += n;
+      }
       out.push(...s.push(input.subarray(pos)));
     }
     out.push(...s.flush());

@@ -15,6 +15,7 @@ function feed(parser: LineParser, text: string): { events: IngestEvent[]; unclai
     if (r === null) unclaimed.push(p.text);
     else events.push(...r);
   }
+  if (parser.flush) events.push(...parser.flush());
   return { events, unclaimed };
 }
 const metrics = (events: IngestEvent[]) => events.filter((e): e is Metrics => e.type === 'metrics');
@@ -52,14 +53,15 @@ function lightningOutput(): string {
 test('Lightning preset: metrics from the bar postfix, step = epoch × total + n, validation bars claimed quietly', () => {
   const { events, unclaimed } = feed(new LightningParser(), lightningOutput());
   const m = metrics(events);
-  // Epoch 0: 10 steps with a new train_loss, then val_loss arrives at step 10.
-  // Epoch 1: frame 0 repeats step 10's values (skipped), then 10 steps, then the new val_loss at 20.
+  // Epoch 0: 10 steps with a new train_loss; step 10 is redrawn after validation with val_loss: one point.
+  // Epoch 1: frame 0 repeats step 10's values (skipped), then 10 steps, step 20 again redrawn with the new val_loss.
   assert.deepEqual(
     m.map((e) => e.step),
-    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 20],
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
   );
   assert.deepEqual(m[0].metrics, { train_loss: 2.27 });
-  assert.deepEqual(m[10].metrics, { train_loss: 1.91, val_loss: 1.88 });
+  assert.deepEqual(m[9].metrics, { train_loss: 1.91, val_loss: 1.88 });
+  assert.deepEqual(m[10].metrics, { train_loss: 1.87, val_loss: 1.88 });
   assert.deepEqual(m.at(-1)!.metrics, { train_loss: 1.51, val_loss: 1.78 });
   assert.ok(m.every((e) => e.source === 'lightning' && !('v_num' in e.metrics)));
   assert.deepEqual(events.filter((e) => e.type === 'progress').at(-1), { type: 'progress', current: 10, total: 10, source: 'lightning' });
@@ -70,8 +72,9 @@ test('Lightning preset: metrics from the bar postfix, step = epoch × total + n,
 
 test('Lightning preset: unknown total (iterable dataset) gives a step only in epoch 0; other lines are not claimed', () => {
   const p = new LightningParser();
-  assert.deepEqual(metrics(p.parse(lbar('Epoch 0', 45, null, ', v_num=3, loss=0.5'))!)[0].step, 45);
-  const [later] = metrics(p.parse(lbar('Epoch 2', 45, null, ', v_num=3, loss=0.4'))!);
+  assert.deepEqual(metrics(p.parse(lbar('Epoch 0', 45, null, ', v_num=3, loss=0.5'))!), [], 'a step is held until the bar moves on');
+  const [first, later] = metrics(p.parse(lbar('Epoch 2', 45, null, ', v_num=3, loss=0.4'))!);
+  assert.equal(first.step, 45);
   assert.equal(later.step, undefined);
   assert.deepEqual(later.metrics, { loss: 0.4 });
   assert.equal(p.parse('Epoch 0: starting'), null);
@@ -103,11 +106,11 @@ test('ACE-Step preset: the Lightning bar (metric names as logged) and "Epoch E, 
     [
       [1, 1.91],
       [2, 1.92],
-      [3, 1.93],
-      [3, 1.93],
+      [3, 1.93], // the step line
       [1200, 0.0451],
       [1201, NaN],
       [1202, undefined],
+      [3, 1.93], // the bar's last step, held until the output ends
     ],
   );
   assert.deepEqual(m[0].metrics, {
@@ -117,9 +120,9 @@ test('ACE-Step preset: the Lightning bar (metric names as logged) and "Epoch E, 
     'train/loss': 1.91,
     'train/learning_rate': 1.2e-5,
   });
-  assert.deepEqual(m[4].metrics, { 'train/loss': 0.0451, 'train/denoising_loss': 0.044, 'train/lr': 1e-4 });
-  assert.equal(m[5].metrics['train/denoising_loss'], Infinity);
-  assert.deepEqual(m[6].metrics, { 'train/lr': 1e-4 });
+  assert.deepEqual(m[3].metrics, { 'train/loss': 0.0451, 'train/denoising_loss': 0.044, 'train/lr': 1e-4 });
+  assert.equal(m[4].metrics['train/denoising_loss'], Infinity);
+  assert.deepEqual(m[5].metrics, { 'train/lr': 1e-4 });
   const bad = events.filter((e) => e.type === 'malformed');
   assert.equal(bad.length, 2);
   assert.match((bad[0] as { error: string }).error, /loss=oops is not a number/);
@@ -152,4 +155,43 @@ test('user regex: named groups, step group, metric names with /, optional groups
 
 test('namedGroups finds named groups, not lookbehinds, escapes or character classes', () => {
   assert.deepEqual(namedGroups('(?<a>x)(?<=y)(?<!z)\\(?<no>\\)[(?<no2>)](?<b_2>.)'), ['a', 'b_2']);
+});
+
+test('Lightning preset: a bar that runs past its declared total does not land on the next epoch', () => {
+  const p = new LightningParser();
+  const out: IngestEvent[] = [];
+  // Past its total tqdm prints `136%|██████████| 19/14`.
+  const draw = (desc: string, n: number, total: number, loss: string) =>
+    out.push(...p.parse(`${desc}: ${Math.round((100 * n) / total)}%|${'█'.repeat(Math.min(10, Math.floor((10 * n) / total))).padEnd(10)}| ${n}/${total} [00:01<00:01,  7.40it/s, v_num=0, loss=${loss}]`)!);
+  for (let n = 1; n <= 19; n++) draw('Epoch 0', n, 14, `0.${100 + n}`); // the length was wrong: 19 batches on a declared 14
+  for (let n = 1; n <= 3; n++) draw('Epoch 1', n, 14, `0.${200 + n}`);
+  out.push(...p.flush());
+  const m = metrics(out);
+  assert.deepEqual(m.map((e) => e.step), [...Array.from({ length: 19 }, (_, i) => i + 1), 20, 21, 22]);
+  assert.equal(m[19].metrics.loss, 0.201);
+});
+
+test('kohya sd-scripts: the steps: bar gives the step and train/avr_loss, one point per step (each step drawn twice)', () => {
+  // The shape sd-scripts' train_network.py prints (progress_bar.update, then set_postfix).
+  const frame = (n: number, loss: string) => `steps:  ${String(n * 10).padStart(2)}%|█▏        | ${n}/10 [00:0${n}<00:0${10 - n},  1.00it/s, avr_loss=${loss}]`;
+  let text = '';
+  const losses = ['0.15', '0.142', '0.139', '0.139', '0.131'];
+  text += `\r${frame(0, '0.15').replace(', avr_loss=0.15', '')}`;
+  losses.forEach((l, i) => (text += `\r${frame(i + 1, i ? losses[i - 1] : '0.15')}\r${frame(i + 1, l)}`));
+  text += '\nsaving checkpoint: out/last.safetensors\n';
+  for (const parser of [new LightningParser(), createRegexParser('ace-step')]) {
+    const { events } = feed(parser, text);
+    assert.deepEqual(
+      metrics(events).map((e) => [e.step, e.metrics['train/avr_loss']]),
+      losses.map((l, i) => [i + 1, Number(l)]),
+    );
+  }
+});
+
+test('ACE-Step 1.5 lines: a value that is not a number is malformed, the rest is read', () => {
+  const p = new LightningParser();
+  const r = p.parse('[0m 05s] Step 4: Epoch 1/10, Step 4, Loss: oops, LR: 1e-4')!;
+  assert.deepEqual(metrics(r), [{ type: 'metrics', metrics: { 'train/lr': 1e-4 }, step: 4, source: 'lightning' }]);
+  assert.match((r.find((e) => e.type === 'malformed') as { error: string }).error, /Loss: oops is not a number/);
+  assert.equal(p.parse('Step 4 of the recipe: mix'), null);
 });

@@ -102,7 +102,7 @@ test('LineIngest: the first parser that claims a line gets it; counts add up; a 
   const boom = { name: 'boom', parse: (l: string) => (l === 'boom' ? (() => { throw new Error('kaput'); })() : null) };
   const { lines } = createParsers(['protocol', { regex: 'lightning' }, 'hf'], { cwd: process.cwd() });
   const ingest = new LineIngest([...lines, boom]);
-  const ev1 = ingest.line('Epoch 0:  50%|█████     | 5/10 [00:01<00:01, 5.00it/s, v_num=0, loss=0.5]', false);
+  const ev1 = [...ingest.line('Epoch 0:  50%|█████     | 5/10 [00:01<00:01, 5.00it/s, v_num=0, loss=0.5]', false), ...ingest.flush()];
   assert.deepEqual(
     ev1.map((e) => e.type),
     ['progress', 'metrics'],

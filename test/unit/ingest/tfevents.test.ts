@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { decodeEvent, halfToNumber, TfeventsTailer } from '../../../src/runtime/ingest/tfevents';
+import { decodeEvent, folderPrefix, halfToNumber, runNameOfFolder, TfeventsTailer } from '../../../src/runtime/ingest/tfevents';
 import { crc32c, maskCrc, TfRecordReader } from '../../../src/runtime/ingest/tfrecord';
 import type { IngestEvent } from '../../../src/runtime/ingest/types';
 import {
@@ -282,7 +282,12 @@ test('tailer: offsets resume after a restart; since skips what old files held; a
   fs.writeFileSync(oldFile, Buffer.concat([eventFile([scalarEvent(1, { stale: 1 })]), eventRecord(scalarEvent(2, { stale: 2 })).subarray(0, 10)]));
   fs.utimesSync(oldFile, new Date(1_600_000_000_000), new Date(1_600_000_000_000));
   const c = new TfeventsTailer({ dir: old, since: Date.now() });
-  assert.deepEqual(await c.poll(), []);
+  // Skipped, but not silently: a notice names the file, what was skipped and how to import it.
+  const first = await c.poll();
+  assert.equal(first.length, 1);
+  assert.equal(first[0].type, 'notice');
+  assert.match((first[0] as { text: string }).text, /^events\.out\.tfevents\.0\.host was last written 2020-09-13T12:26:40\.000Z, before this job started: its 83 bytes .* tunestudio import tensorboard /);
+  assert.equal(c.stats.skippedFiles, 1);
   const rest = eventRecord(scalarEvent(2, { stale: 2 })).subarray(10);
   fs.appendFileSync(oldFile, Buffer.concat([rest, eventRecord(scalarEvent(3, { fresh: 3 }))]));
   assert.deepEqual(flat(await c.poll()), [
@@ -331,4 +336,40 @@ test('tailer: a large backlog is read over several polls, bounded per poll, noth
   assert.ok(polls > 5, `${polls} polls`);
   assert.deepEqual(steps.loss, events.map((_, i) => i));
   assert.deepEqual(steps['b/loss'], events.slice(0, 500).map((_, i) => i));
+});
+
+test('prefix "subfolder" leaves run-folder noise out of names: dated folders, version_N; import names take the stamps out', () => {
+  assert.equal(folderPrefix('.'), '');
+  assert.equal(folderPrefix('train'), 'train/');
+  assert.equal(folderPrefix('2020-06-06_00-17-41_SAC_HalfCheetahBulletEnv-v0_Gaussian_'), '');
+  assert.equal(folderPrefix('May04_22-14-54_s-MacBook-Pro.local/eval'), 'eval/');
+  assert.equal(folderPrefix('fit/20200606-001741/train'), 'fit/train/');
+  assert.equal(folderPrefix('lightning_logs/version_3'), 'lightning_logs/');
+  assert.equal(runNameOfFolder('2020-06-06_00-17-41_SAC_HalfCheetahBulletEnv-v0_Gaussian_'), 'SAC_HalfCheetahBulletEnv-v0_Gaussian');
+  assert.equal(runNameOfFolder('duplicate_steps/run_1'), 'duplicate_steps/run_1');
+  assert.equal(runNameOfFolder('lightning_logs/version_0'), 'lightning_logs');
+  assert.equal(runNameOfFolder('Jun06_00-17-41_'), '');
+});
+
+test('real event files (test/fixtures/real-logs/tfevents): every scalar, names without the dated run folder, the cut last record waited for', async () => {
+  const dir = path.resolve(__dirname, '../../fixtures/real-logs/tfevents');
+  const read = async (d: string) => {
+    const t = new TfeventsTailer({ dir: path.join(dir, d) });
+    const events = await t.poll();
+    return { t, points: flat(events), other: events.filter((e) => e.type !== 'metrics') };
+  };
+  const sac = await read('tbx_sac');
+  assert.equal(sac.points.length, 607);
+  assert.deepEqual([...new Set(sac.points.map(([k]) => k))].sort(), ['entropy_temprature/alpha', 'loss/critic_1', 'loss/critic_2', 'loss/entropy_loss', 'loss/policy']);
+  assert.deepEqual(sac.other, []);
+  assert.deepEqual(sac.t.incomplete(), [{ file: '2020-06-06_00-17-41_SAC_HalfCheetahBulletEnv-v0_Gaussian_/events.out.tfevents.1591382861.pranjal-Lenovo-ideapad-730S-13IWL', bytes: 12 }]);
+  const tf2 = await read('tf2_tensor_go');
+  assert.deepEqual(tf2.points.map(([k, s]) => [k, s]), Array.from({ length: 100 }, (_, i) => ['my_metric', i]));
+  const pt = await read('pt_reducer');
+  assert.equal(pt.points.length, 850);
+  // The writer logged some steps twice (the fixture's point): both writes are kept, in order.
+  const foo = pt.points.filter(([k]) => k === 'duplicate_steps/run_1/dup_steps/foo');
+  assert.equal(foo.length, 210);
+  assert.ok(new Set(foo.map(([, s]) => s)).size < foo.length);
+  for (const t of [sac.t, tf2.t, pt.t]) await t.stop();
 });

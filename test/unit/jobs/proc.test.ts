@@ -13,7 +13,7 @@ import {
   readProcStat,
   stopProcessGroup,
   waitForGroupExit,
-} from '../../../src/runtime/jobs/proc';
+} from '../../../src/runtime/os/process';
 
 const linux = process.platform === 'linux';
 

@@ -59,3 +59,49 @@ test('the JSON schema accepts what the checker accepts, and every preset builds 
   assert.throws(() => specFromPreset('ace-step-lora', {}), /trainer.py is required/);
   assert.throws(() => specFromPreset('ace-step-lora', { trainer: 't', dataset: 'd', lora_config: 'l', max_steps: 'many' }), /Max steps must be a number/);
 });
+
+test('the job spec is validated from the schema: the checker reports a shape error exactly when ajv rejects the spec, in words that name the key and the fix', () => {
+  const shapeErrors = (spec: unknown) => checkJobSpec(spec, { baseDir: '/', checkFiles: false }).filter((p) => p.severity === 'error');
+  const cases: unknown[] = [
+    { command: ['python', 'train.py'] },
+    { command: ['python', 'train.py'], $schema: 5 },
+    { command: ['python', 'train.py'], $schema: './tunejob.schema.json' },
+    { command: [] },
+    { command: 'python train.py' },
+    { command: ['python', 3] },
+    { kind: 'builtin' },
+    { kind: 'builtin', train_config: 'a.tunetrain.json' },
+    { kind: 'docker', command: ['x'] },
+    { command: ['x'], env: { A: '1' } },
+    { command: ['x'], env: { A: 1 } },
+    { command: ['x'], env: ['A=1'] },
+    { command: ['x'], config: [] },
+    { command: ['x'], config: { lr: 1e-4 } },
+    { command: ['x'], name: 7 },
+    { command: ['x'], cwd: null },
+    { command: ['x'], priority: -2 },
+    { command: ['x'], priority: 0.5 },
+    { command: ['x'], stall_timeout_s: 30 },
+    { command: ['x'], stall_timeout_s: -1 },
+    { command: ['x'], grace_s: '10' },
+    { command: ['x'], parsers: 'protocol' },
+    { command: ['x'], watchers: {} },
+    [],
+    'command',
+    null,
+  ];
+  for (const c of cases) {
+    const errors = shapeErrors(c);
+    assert.equal(errors.length === 0, validate(c) === true, `${JSON.stringify(c)}: ajv ${JSON.stringify(validate.errors)}, checker ${JSON.stringify(errors)}`);
+  }
+  assert.deepEqual(shapeErrors({ command: ['x'], $schema: 5 }).map((p) => p.path), ['$schema']);
+  assert.deepEqual(shapeErrors({ command: ['python', 3] }), [{ path: 'command[1]', message: 'every argument must be a string', severity: 'error' }]);
+  assert.deepEqual(shapeErrors({ command: ['x'], env: { A: 1 } }), [{ path: 'env.A', message: 'environment values must be strings', severity: 'error' }]);
+  assert.match(shapeErrors({ kind: 'builtin' })[0].message, /a builtin job needs "train_config"/);
+  assert.match(shapeErrors({ command: 'python train.py' })[0].message, /no shell/);
+  assert.match(shapeErrors(null)[0].message, /a job spec is a JSON object/);
+  // Unknown keys are warnings that list the schema's keys.
+  const unknown = checkJobSpec({ command: ['x'], comand: ['y'] }, { baseDir: '/', checkFiles: false });
+  assert.deepEqual(unknown.map((p) => [p.path, p.severity]), [['comand', 'warning']]);
+  for (const k of Object.keys(schema.properties).filter((k: string) => k !== '$schema')) assert.ok(unknown[0].message.includes(k), k);
+});

@@ -84,3 +84,57 @@ test('the migration that adds the summaries builds them for points already store
   const h = new Queries(db).history('r', 'm', { maxPoints: 100 });
   assert.deepEqual(h.non_finite, [{ from: 4000, to: 4000, kind: 'nan', count: 1 }]);
 });
+
+test('migration 4 (self-contained SQL) builds exactly the summaries the writer keeps: ±Infinity, NaN, ties, wall times', (t) => {
+  const dir = tmpDir(t);
+  const old = openDatabase(dir, { targetVersion: 3 });
+  old.prepare(`INSERT INTO projects(name, created_at) VALUES ('p', 'x')`).run();
+  for (const id of ['r1', 'r2']) old.prepare(`INSERT INTO runs(id, project_id, name, status, created_at, updated_at) VALUES (?, 1, ?, 'finished', 'x', 'x')`).run(id, id);
+  old.prepare(`INSERT INTO metric_names(name) VALUES ('a'), ('b')`).run();
+  let seed = 11;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const points: Array<[string, string, number, number, number]> = [];
+  for (const run of ['r1', 'r2'])
+    for (const m of ['a', 'b'])
+      for (let s = 0; s < 3000; s++) {
+        const r = rnd();
+        const v = r < 0.03 ? NaN : r < 0.05 ? Infinity : r < 0.07 ? -Infinity : Math.floor(rnd() * 20) - 10; // many ties
+        points.push([run, m, s, v, 1000 + s + rnd()]);
+      }
+  const ins = old.prepare(`INSERT INTO metrics(run_id, metric_id, step, value, wall_time) VALUES (?, ?, ?, ?, ?)`);
+  for (const [run, m, s, v, w] of points) ins.run(run, m === 'a' ? 1 : 2, s, Number.isNaN(v) ? null : v, w);
+  old.close();
+  const db = openDatabase(dir);
+  t.after(() => db.close());
+  const fresh = openDatabase(path.join(dir, 'fresh'));
+  t.after(() => fresh.close());
+  const tr = new Tracker(fresh);
+  for (const id of ['r1', 'r2']) tr.createRun({ id });
+  for (const [run, m, s, v, w] of points) tr.log(run, { [m]: v }, s, w);
+  tr.close();
+  const dump = (d: typeof db) =>
+    d.prepare(`SELECT l.run_id, mn.name, level, bucket, count, min, min_step, min_wall, max, max_step, max_wall, nonfinite, nan, nf_first, nf_last FROM metric_lod l JOIN metric_names mn ON mn.id = l.metric_id ORDER BY 1, 2, level, bucket`).all();
+  const got = dump(db);
+  assert.ok(got.length > 100);
+  assert.deepEqual(got, dump(fresh));
+});
+
+test('migration 4 on a store of more than 50,000 points (the old backfill failed there: "connection is busy")', (t) => {
+  const dir = tmpDir(t);
+  const old = openDatabase(dir, { targetVersion: 3 });
+  old.prepare(`INSERT INTO projects(name, created_at) VALUES ('p', 'x')`).run();
+  old.prepare(`INSERT INTO runs(id, project_id, name, status, created_at, updated_at) VALUES ('r', 1, 'r', 'finished', 'x', 'x')`).run();
+  old.prepare(`INSERT INTO metric_names(name) VALUES ('m')`).run();
+  const ins = old.prepare(`INSERT INTO metrics(run_id, metric_id, step, value, wall_time) VALUES ('r', 1, ?, ?, ?)`);
+  old.transaction(() => {
+    for (let s = 0; s < 60_000; s++) ins.run(s, Math.sin(s / 50), s);
+  })();
+  old.close();
+  const db = openDatabase(dir);
+  t.after(() => db.close());
+  const l6 = db.prepare(`SELECT count(*) AS n, sum(count) AS points FROM metric_lod WHERE level = 6`).get() as { n: number; points: number };
+  assert.deepEqual(l6, { n: Math.ceil(60_000 / 64), points: 60_000 });
+  const top = db.prepare(`SELECT count, min, max FROM metric_lod WHERE level = 30`).get() as { count: number; min: number; max: number };
+  assert.equal(top.count, 60_000);
+  assert.ok(top.min < -0.99 && top.max > 0.99);
+});

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openDatabase } from '../../../src/runtime/store/db';
 import { Tracker } from '../../../src/runtime/tracking/tracker';
-import { configDiff, guessDirection, Queries } from '../../../src/runtime/tracking/queries';
+import { metricDirection as guessDirection } from '../../../src/protocol/metrics';
+import { configDiff, Queries } from '../../../src/runtime/tracking/queries';
 import { tmpDir } from '../../helpers/tmp';
 
 function setup(t: Parameters<typeof tmpDir>[0]) {
@@ -104,4 +105,41 @@ test('direction guess and config diff helpers', () => {
   assert.equal(guessDirection('eval/perplexity'), 'min');
   assert.equal(guessDirection('reward'), 'max');
   assert.deepEqual(configDiff([{ a: 1, b: { c: 2 } }, { a: 1, b: { c: 3 }, d: 1 }]), ['b.c', 'd']);
+});
+
+test('issue 13: read queries are prepared once per connection, whatever the number of calls', (t) => {
+  const { db, tracker } = setup(t);
+  for (const name of ['a', 'b']) {
+    const r = tracker.createRun({ project: 'p', name });
+    for (let s = 0; s < 3000; s++) tracker.log(r.id, { loss: 1 / (s + 1), acc: s / 3000 }, s);
+    tracker.alert(r.id, { title: 'x' });
+    tracker.finishRun(r.id, 'finished');
+  }
+  tracker.flush();
+  let prepared = 0;
+  const prepare = db.prepare.bind(db);
+  (db as { prepare: typeof db.prepare }).prepare = ((sql: string) => {
+    prepared++;
+    return prepare(sql);
+  }) as typeof db.prepare;
+  const q = new Queries(db);
+  const round = () => {
+    q.listRuns({ project: 'p' });
+    q.showRun('a');
+    q.history(q.resolveRun('a').id, 'loss', { maxPoints: 100 });
+    q.history(q.resolveRun('b').id, 'loss');
+    q.best({ metric: 'loss' });
+    q.compare(['a', 'b']);
+    q.summary();
+    q.alerts({ since: '2026-01-01T00:00:00' });
+    q.requireMetric('loss', { project: 'p' });
+  };
+  round();
+  const once = prepared;
+  assert.ok(once > 0);
+  for (let i = 0; i < 20; i++) round();
+  assert.equal(prepared, once, 'no statement compiled again');
+  // A statement reused after a caller plucked it gives rows again, not single values.
+  assert.equal(typeof q.showRun('a').summary.loss.count, 'number');
+  assert.equal(q.metricNames().length, 2);
 });

@@ -6,6 +6,7 @@ import { openDatabase } from '../../../src/runtime/store/db';
 import { Tracker } from '../../../src/runtime/tracking/tracker';
 import { AmbiguousRunError, Queries, RunNotFoundError } from '../../../src/runtime/tracking/queries';
 import { tmpDir } from '../../helpers/tmp';
+import { waitFor } from '../../helpers/wait';
 
 function setup(t: Parameters<typeof tmpDir>[0]) {
   const db = openDatabase(tmpDir(t));
@@ -96,7 +97,6 @@ test('steps: auto-increment, explicit, out of order kept; names may contain /', 
 test('non-numeric values are refused with a counted warning; bigint and Number objects count', (t) => {
   const { tracker, q } = setup(t);
   const run = tracker.createRun();
-  // eslint-disable-next-line no-new-wrappers
   const r = tracker.log(run.id, { a: 'abc', b: true, c: null, d: [1], e: 10n, f: new Number(2.5), '': 1, g: 1 });
   assert.equal(r.accepted, 3);
   assert.equal(r.rejected.length, 5);
@@ -251,4 +251,31 @@ test('commit hooks write in the flush transaction (a failing hook keeps the poin
   // Outside a batch the size threshold flushes at once.
   for (let s = 26; s < 36; s++) tracker.log(run.id, { loss: s }, s);
   assert.equal(count(), 36);
+});
+
+test('issue 13: heartbeats and progress join the batched flush: 1,000 progress frames are one write transaction, not 1,000', async (t) => {
+  const dir = tmpDir(t);
+  const db = openDatabase(dir);
+  const tracker = new Tracker(db, { flushIntervalMs: 20 });
+  const other = openDatabase(dir);
+  t.after(() => {
+    tracker.close();
+    db.close();
+    other.close();
+  });
+  const run = tracker.createRun({ project: 'p' });
+  // Counts the writes of the run's heartbeat and progress (a trigger sees every connection's).
+  other.exec(`CREATE TABLE beat_writes(n); CREATE TRIGGER count_beats AFTER UPDATE OF heartbeat_at, progress_current ON runs BEGIN INSERT INTO beat_writes VALUES (1); END;`);
+  const writes = () => Number(other.prepare(`SELECT count(*) FROM beat_writes`).pluck().get());
+  for (let i = 0; i < 1000; i++) tracker.heartbeat(run.id, { current: i, total: i === 0 ? 1000 : undefined });
+  assert.equal(writes(), 0, 'nothing written per frame');
+  tracker.log(run.id, { loss: 1 }, 0);
+  tracker.flush();
+  assert.ok(writes() >= 1 && writes() <= 2, `one heartbeat and one progress write for 1,000 frames, with the points (got ${writes()})`);
+  const row = other.prepare(`SELECT progress_current, progress_total, heartbeat_at FROM runs WHERE id = ?`).get(run.id) as { progress_current: number; progress_total: number; heartbeat_at: number };
+  assert.deepEqual([row.progress_current, row.progress_total], [999, 1000], 'the last frame, with the total given earlier');
+  // A heartbeat alone is written by the next timed flush (no points needed).
+  other.prepare(`UPDATE runs SET heartbeat_at = 0 WHERE id = ?`).run(run.id);
+  tracker.heartbeat(run.id);
+  await waitFor(() => (other.prepare(`SELECT heartbeat_at FROM runs WHERE id = ?`).pluck().get(run.id) as number) > 0, 'the heartbeat to be written');
 });

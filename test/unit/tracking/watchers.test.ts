@@ -47,8 +47,9 @@ test('max_value=10: [5, 12, 15, 8, 11] → alert at 1 (count 2), ended at 3, new
 });
 
 test('max_value: exactly the threshold does not fire; +Infinity is above; NaN is ignored', () => {
-  assert.equal(opens(feed({ max_value: 10 }, [10, NaN, 9])).length, 0);
-  assert.deepEqual(opens(feed({ max_value: 10 }, [1, Infinity])), [{ step: 1, reason: 'above_max', stop: true }]);
+  // nan: false isolates the threshold rule (nan is on by default)
+  assert.equal(opens(feed({ max_value: 10, nan: false }, [10, NaN, 9])).length, 0);
+  assert.deepEqual(opens(feed({ max_value: 10, nan: false }, [1, Infinity])), [{ step: 1, reason: 'above_max', stop: true }]);
 });
 
 test('min_value=0.1: [0.5, 0.05, 0.2] → warn alert at step 1, does not stop by default', () => {
@@ -87,7 +88,7 @@ test('spike: a drop counts too, for negative series as well', () => {
 
 test('spike: no alert until the window is full; NaN never enters the window', () => {
   assert.equal(opens(feed({ spike_factor: 2, window: 5 }, [1, 1, 1, 1, 100])).length, 0);
-  const r = feed({ spike_factor: 2, window: 3 }, [1, NaN, 1, 1, 100]);
+  const r = feed({ spike_factor: 2, window: 3, nan: false }, [1, NaN, 1, 1, 100]);
   assert.equal(opens(r).length, 1);
 });
 
@@ -114,7 +115,7 @@ test('patience mode max: [0.5, 0.6, 0.6, 0.6] with patience 2 fires at step 3', 
 });
 
 test('patience: NaN and Infinity never improve (they count)', () => {
-  assert.deepEqual(opens(feed({ patience: 2 }, [1, NaN, -Infinity])), [{ step: 2, reason: 'stagnation', stop: true }]);
+  assert.deepEqual(opens(feed({ patience: 2, nan: false }, [1, NaN, -Infinity])), [{ step: 2, reason: 'stagnation', stop: true }]);
 });
 
 test('stop can be overridden per watch', () => {
@@ -131,7 +132,7 @@ test('several conditions in one watch fire independently', () => {
 
 test('validation errors are clear and eager', () => {
   const bad: Array<[Record<string, unknown>, RegExp]> = [
-    [{}, /no condition/],
+    [{ nan: false }, /no condition/],
     [{ mode: 'MIN', patience: 2 }, /'mode' must be 'min' or 'max'/],
     [{ spike_factor: 1 }, /greater than 1/],
     [{ window: 3 }, /only applies with 'spike_factor'/],

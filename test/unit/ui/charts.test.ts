@@ -1,14 +1,13 @@
-// The dashboard's pure parts: TensorBoard's debiased EMA, the metric rules
-// shared with the runtime (direction, sections), number formats, and the
+// The dashboard's pure parts: TensorBoard's debiased EMA, the protocol's metric
+// rules (direction, sections) and number formats, and the
 // series arithmetic behind live appends, zoom merging and time axes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emaSmooth } from '../../../src/webviews/shared/smoothing';
-import { metricDirection, sectionOf, sectionOrder, HEADLINE_METRICS } from '../../../src/webviews/shared/metrics';
-import { fmtDuration, fmtNum } from '../../../src/webviews/shared/format';
+import { metricDirection, sectionOf, sectionOrder, HEADLINE_METRICS } from '../../../src/protocol/metrics';
+import { fmtDuration, fmtNum } from '../../../src/protocol/format';
 import { hashString, runColors } from '../../../src/webviews/shared/colors';
 import { appendAfter, merged, stepRangeFor, wallAtStep, type Series } from '../../../src/webviews/dashboard/data';
-import { guessDirection, HEADLINE_METRICS as RUNTIME_HEADLINE } from '../../../src/runtime/tracking/queries';
 
 /** TensorBoard's resmoothDataset, written out independently for the comparison. */
 function tensorboard(ys: number[], w: number): number[] {
@@ -44,10 +43,10 @@ test('smoothing passes gaps through and leaves them out of the average', () => {
   assert.ok(Math.abs((s[2] as number) - (0.5 * 0.5 + 0.5 * 3) / (1 - 0.25)) < 1e-12);
 });
 
-test('metric direction and headline list are the runtime’s', () => {
-  for (const m of ['train/loss', 'eval/acc', 'eval/accuracy', 'reward', 'val_f1', 'system/gpu0/util', 'tokens_per_s', 'lr', 'eval/bleu', 'x/map'])
-    assert.equal(metricDirection(m), guessDirection(m), m);
-  assert.deepEqual(HEADLINE_METRICS, RUNTIME_HEADLINE);
+test('metric direction (one rule, in the protocol, shared with the runtime) and the headline list', () => {
+  const expected: Record<string, 'min' | 'max'> = { 'train/loss': 'min', 'eval/acc': 'max', 'eval/accuracy': 'max', reward: 'max', val_f1: 'max', 'system/gpu0/util': 'min', tokens_per_s: 'max', lr: 'min', 'eval/bleu': 'max', 'x/map': 'max' };
+  for (const [m, d] of Object.entries(expected)) assert.equal(metricDirection(m), d, m);
+  assert.deepEqual(HEADLINE_METRICS.slice(0, 2), ['train/loss', 'loss']);
 });
 
 test('sections by prefix: train, eval, …, other last', () => {
@@ -115,7 +114,7 @@ test('time axes: wall time at a step, and the step range of a time range', () =>
 });
 
 test('relative time labels carry the precision their span needs', async () => {
-  const { fmtSeconds } = await import('../../../src/webviews/shared/format');
+  const { fmtSeconds } = await import('../../../src/protocol/format');
   assert.equal(fmtSeconds(725, 3600), '12:05');
   assert.equal(fmtSeconds(4.5, 20), '4.5s');
   assert.equal(fmtSeconds(0.301, 0.004), '301.0ms');
