@@ -9,6 +9,7 @@ import { registerTrainCommand } from './train';
 import { registerDatasetCommands } from './dataset';
 import { registerFollowCommand } from './follow';
 import { registerImportCommand } from './import';
+import { registerMcpCommand } from './mcp';
 
 declare const TUNESTUDIO_VERSION: string;
 export const VERSION = typeof TUNESTUDIO_VERSION === 'string' ? TUNESTUDIO_VERSION : '0.0.0-dev';
@@ -35,6 +36,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDatasetCommands(program, ctx);
   registerFollowCommand(program, ctx);
   registerImportCommand(program, ctx);
+  registerMcpCommand(program, ctx);
   return program;
 }
 

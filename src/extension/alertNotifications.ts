@@ -1,9 +1,14 @@
-// Toasts for alerts at or above tuneStudio.alerts.notifyLevel, with "Open
-// Dashboard", "Stop Run" and "Ignore" (acknowledges). Bursts are coalesced:
+// Toasts for alerts at or above tuneStudio.alerts.notifyLevel. Each says what
+// the watcher did and what is happening ("… — the watcher is stopping the run:
+// asked the trainer, SIGTERM in 10 s") and offers only actions that still mean
+// something (no Stop Run on a run already stopping or ended; the words are in
+// notices.ts). Bursts are coalesced:
 // alerts arriving together become one toast per run, and while a run's toast
 // is open its further alerts only go to the Alerts view.
 import * as vscode from 'vscode';
-import { AlertsAcknowledgeRequest, RunStopRequest, type Alert } from '../protocol/tracking';
+import { JobsListRequest, type Job } from '../protocol/jobs';
+import { AlertsAcknowledgeRequest, RunShowRequest, RunStopRequest, type Alert } from '../protocol/tracking';
+import { alertToast, stopProgressText, type RunNow } from './notices';
 import type { Runtime } from './runtime';
 import { readSettings } from './settings';
 
@@ -12,6 +17,8 @@ const RANK = { info: 0, warn: 1, error: 2 } as const;
 const COALESCE_MS = 400;
 /** Most toasts open at once; beyond that one summary toast points at the Alerts view. */
 const MAX_OPEN = 3;
+/** The supervisor's grace period when a job spec sets none (src/runtime/jobs/supervisor.ts). */
+const DEFAULT_GRACE_S = 10;
 
 export class AlertNotifications implements vscode.Disposable {
   private buffer: Alert[] = [];
@@ -19,7 +26,7 @@ export class AlertNotifications implements vscode.Disposable {
   private readonly openFor = new Set<string>();
   private overflowOpen = false;
   /** Toasts shown (tests and the output channel read it). */
-  readonly shown: Array<{ runId: string; alertIds: number[]; message: string }> = [];
+  readonly shown: Array<{ runId: string; alertIds: number[]; message: string; actions: string[] }> = [];
 
   /** Fed by registerRunUi's one AlertRaisedNotification listener. */
   constructor(
@@ -66,27 +73,17 @@ export class AlertNotifications implements vscode.Disposable {
     this.openFor.add(runId);
     try {
       const worst = alerts.reduce((w, a) => (RANK[a.level as keyof typeof RANK] > RANK[w.level as keyof typeof RANK] ? a : w), alerts[0]);
-      const first = alerts[0];
-      const where = (a: Alert) => (a.metric ? ` (${a.metric}${a.step !== null ? ` at step ${a.step}` : ''})` : a.step !== null ? ` (step ${a.step})` : '');
-      const message =
-        alerts.length === 1
-          ? `Tune Studio: run '${first.run_name}': ${first.title}${where(first)}`
-          : `Tune Studio: ${alerts.length} alerts on run '${first.run_name}': ${alerts
-              .slice(0, 3)
-              .map((a) => a.title)
-              .join('; ')}${alerts.length > 3 ? '; …' : ''}`;
-      this.shown.push({ runId, alertIds: alerts.map((a) => a.id), message });
+      const { run, job } = await this.runNow(runId);
+      const graceS = job ? (job.spec.grace_s ?? DEFAULT_GRACE_S) : null;
+      const { message, actions } = alertToast(alerts, run, graceS);
+      this.shown.push({ runId, alertIds: alerts.map((a) => a.id), message, actions });
       this.runtime.output.appendLine(`[alerts] ${message}`);
       const show = worst.level === 'error' ? vscode.window.showErrorMessage : worst.level === 'warn' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-      const action = await show(message, 'Open Dashboard', 'Stop Run', 'Ignore');
+      const action = await show(message, ...actions);
       if (action === 'Open Dashboard') this.openDashboard(worst);
-      else if (action === 'Stop Run') {
-        const r = await this.runtime.request(RunStopRequest.type, { run: runId, reason: `stopped from the alert "${worst.title}"` });
-        void vscode.window.setStatusBarMessage(`Tune Studio: ${r.message}`, 5000);
-        if (!r.stopRequested) void vscode.window.showInformationMessage(`Tune Studio: ${r.message}`);
-      } else if (action === 'Ignore') {
-        await this.runtime.request(AlertsAcknowledgeRequest.type, { ids: alerts.map((a) => a.id) });
-      }
+      else if (action === 'Show Log' && job) await vscode.commands.executeCommand('tuneStudio.showJobLog', { kind: 'job', job });
+      else if (action === 'Stop Run') await stopRunWithFeedback(this.runtime, runId, worst.run_name, `stopped from the alert "${worst.title}"`);
+      else if (action === 'Acknowledge') await this.runtime.request(AlertsAcknowledgeRequest.type, { ids: alerts.map((a) => a.id) });
     } catch (e) {
       void vscode.window.showErrorMessage(`Tune Studio: ${(e as Error).message}`);
     } finally {
@@ -94,7 +91,29 @@ export class AlertNotifications implements vscode.Disposable {
     }
   }
 
+  /** The run as it is now and the job that supervises it (either may be unknown). */
+  private async runNow(runId: string): Promise<{ run: RunNow | null; job: Job | undefined }> {
+    const [run, jobs] = await Promise.all([
+      this.runtime.request(RunShowRequest.type, { run: runId }).catch(() => null),
+      this.runtime.request(JobsListRequest.type, {}).catch(() => [] as Job[]),
+    ]);
+    return { run, job: jobs.find((j) => j.run_id === runId) };
+  }
+
   dispose(): void {
     clearTimeout(this.timer);
   }
+}
+
+/** Stop Run with feedback: says what is happening now ("stopping run 'x': asked the trainer, SIGTERM in 10 s"). */
+export async function stopRunWithFeedback(runtime: Runtime, runId: string, runName: string | undefined, reason: string): Promise<string> {
+  const r = await runtime.request(RunStopRequest.type, { run: runId, reason });
+  if (!r.stopRequested) {
+    void vscode.window.showInformationMessage(`Tune Studio: ${r.message}`);
+    return r.message;
+  }
+  const job = (await runtime.request(JobsListRequest.type, {}).catch(() => [] as Job[])).find((j) => j.run_id === runId);
+  const message = `Tune Studio: stopping run '${runName ?? job?.name ?? runId}': ${stopProgressText(job ? (job.spec.grace_s ?? DEFAULT_GRACE_S) : null)}.`;
+  void vscode.window.showInformationMessage(message);
+  return message;
 }

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { Alert } from '../protocol/tracking';
 import { AlertNotifications } from './alertNotifications';
+import { JobEndNotifications } from './jobNotifications';
 import { LogDocuments } from './logDocuments';
 import { DashboardPanel } from './panels/dashboardPanel';
 import type { Runtime } from './runtime';
@@ -24,6 +25,7 @@ export class Ctx {
   readonly logs = new LogDocuments();
   readonly statusBar: RunStatusBar;
   readonly notifications: AlertNotifications;
+  readonly jobEnds: JobEndNotifications;
   private runningCount = 0;
 
   constructor(
@@ -42,10 +44,15 @@ export class Ctx {
     }
     this.statusBar = new RunStatusBar(runtime);
     this.notifications = new AlertNotifications(runtime, (a) => this.openAlert(a));
+    this.jobEnds = new JobEndNotifications(runtime, {
+      showLog: (j) => this.logs.open(j.log_path, `${j.name} (${j.id})`, j.id),
+      openRun: (runId) => DashboardPanel.show(this.context, this.runtime, [runId]),
+    });
     this.subscribe(
       this.logs,
       this.statusBar,
       this.notifications,
+      this.jobEnds,
       runtime.onDidChangeState((s) => {
         if (s === 'running') this.runningCount++;
       }),

@@ -8,6 +8,7 @@ import { StatusPanel } from './panels/statusPanel';
 import { ComparePanel } from './panels/comparePanel';
 import { DashboardPanel } from './panels/dashboardPanel';
 import type { AlertNotifications } from './alertNotifications';
+import type { JobEndNotifications } from './jobNotifications';
 import type { RunStatusBar } from './statusBar';
 import type { AlertsTree } from './views/alertsTree';
 import type { DatasetsTree } from './views/datasetsTree';
@@ -43,6 +44,7 @@ export interface RunUiApi {
   comparePanel(): ComparePanel | undefined;
   statusBar: RunStatusBar;
   notifications: AlertNotifications;
+  jobEnds: JobEndNotifications;
 }
 
 export interface StartupTimings {
@@ -80,6 +82,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TuneSt
     comparePanel: () => ComparePanel.instance,
     statusBar: ctx.statusBar,
     notifications: ctx.notifications,
+    jobEnds: ctx.jobEnds,
   };
   return { runtime, restarts: () => ctx.restarts(), statusPanel: () => StatusPanel.instance, ui, datasetsTree: ctx.datasetsTree, timings: () => ({ ...startup }) };
 }

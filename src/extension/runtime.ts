@@ -219,7 +219,11 @@ export class Runtime implements vscode.Disposable {
     // its own copy of vscode-jsonrpc's ParameterStructures, which the client compares by identity and
     // rejects ("Unknown parameter structure auto"): send such requests under a type of our own.
     const own = type instanceof RequestType ? type : new RequestType<P, R, void>((type as { method: string }).method);
-    return c.sendRequest(own, params);
+    try {
+      return await c.sendRequest(own, params);
+    } catch (e) {
+      throw userFacingError(e);
+    }
   }
 
   /** Adds a handler for a runtime notification; several handlers of one method all run (and survive restarts). */
@@ -267,3 +271,17 @@ function runtimeSettings(): RuntimeSettings {
 }
 
 export type { LogLevel };
+
+/**
+ * vscode-jsonrpc wraps every error a request handler throws as "Request
+ * tunestudio/x/y failed with message: <what the runtime said>"; users see only
+ * what the runtime said (the method name is internal).
+ */
+export function userFacingError(e: unknown): Error {
+  if (!(e instanceof Error)) return new Error(String(e));
+  const stripped = e.message.replace(/^Request \S+ failed with message: /, '');
+  if (stripped === e.message) return e;
+  const out = new Error(stripped);
+  (out as Error & { code?: unknown }).code = (e as Error & { code?: unknown }).code;
+  return out;
+}

@@ -7,33 +7,11 @@
 //   TUNESTUDIO_DIR, TUNESTUDIO_CLI, TUNESTUDIO_NODE (the store, the CLI and
 //                 its Node, so the client needs nothing on PATH).
 // Terminals opened before a change show VS Code's "relaunch" hint.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Runtime } from './runtime';
 import { readSettings, resolveStoreDir } from './settings';
-
-export interface TerminalEnvironment {
-  prepend: Record<string, string>;
-  replace: Record<string, string>;
-  launcher: { file: string; content: string; mode: number };
-}
-
-/** What terminals get, from where things are. Pure: no VS Code, no files. */
-export function terminalEnvironment(o: { extensionPath: string; nodePath: string; storeDir: string; binDir: string; platform?: NodeJS.Platform }): TerminalEnvironment {
-  const win = (o.platform ?? process.platform) === 'win32';
-  const cli = path.join(o.extensionPath, 'bin', 'tunestudio.js');
-  const file = path.join(o.binDir, win ? 'tunestudio.cmd' : 'tunestudio');
-  // The launcher only execs Node on the CLI with the user's arguments, quoted: no expansion of them.
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const content = win ? `@echo off\r\n"${o.nodePath}" "${cli}" %*\r\n` : `#!/bin/sh\nexec ${q(o.nodePath)} ${q(cli)} "$@"\n`;
-  const sep = win ? ';' : ':';
-  return {
-    prepend: { PATH: o.binDir + sep, PYTHONPATH: path.join(o.extensionPath, 'python') + sep },
-    replace: { TUNESTUDIO_DIR: o.storeDir, TUNESTUDIO_CLI: file, TUNESTUDIO_NODE: o.nodePath },
-    launcher: { file, content, mode: 0o755 },
-  };
-}
+import { terminalEnvironment, writeLauncher } from './terminalEnvironment';
 
 export function registerTerminalEnv(context: vscode.ExtensionContext, runtime: Runtime): vscode.Disposable {
   const apply = () => {
@@ -47,9 +25,7 @@ export function registerTerminalEnv(context: vscode.ExtensionContext, runtime: R
       binDir: path.join(context.globalStorageUri.fsPath, 'bin'),
     });
     try {
-      fs.mkdirSync(path.dirname(env.launcher.file), { recursive: true });
-      fs.writeFileSync(env.launcher.file, env.launcher.content, { mode: env.launcher.mode });
-      fs.chmodSync(env.launcher.file, env.launcher.mode);
+      writeLauncher(env);
     } catch {
       delete env.prepend.PATH; // no launcher: the Python client still finds the CLI through TUNESTUDIO_CLI's Node below
       env.replace.TUNESTUDIO_CLI = path.join(context.extensionPath, 'bin', 'tunestudio.js');

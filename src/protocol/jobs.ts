@@ -81,6 +81,12 @@ export namespace JobCancelRequest {
   export const type = new RequestType<{ id: string; reason?: string }, Job, void>(method);
 }
 
+export namespace JobsClearFinishedRequest {
+  export const method = 'tunestudio/jobs/clearFinished' as const;
+  /** Removes ended jobs (completed, failed, cancelled, stopped) from the list; their runs, metrics and logs stay. */
+  export const type = new RequestType<void, { removed: number }, void>(method);
+}
+
 export namespace JobRetryRequest {
   export const method = 'tunestudio/jobs/retry' as const;
   export const type = new RequestType<{ id: string }, Job, void>(method);
@@ -98,6 +104,10 @@ export namespace JobPresetsRequest {
 
 export namespace JobFromPresetRequest {
   export const method = 'tunestudio/jobs/fromPreset' as const;
-  /** Builds a spec from a preset's field values (no job is submitted). Problems are thrown as errors. */
-  export const type = new RequestType<{ preset: string; values: Record<string, string | number> }, JobSpec, void>(method);
+  /**
+   * Builds a spec from a preset's field values (no job is submitted). Problems are thrown as errors.
+   * With `check`, the spec is also checked as a submit would (the program on PATH, the script exists),
+   * so New Job… can reject a bad command at the step where it was typed.
+   */
+  export const type = new RequestType<{ preset: string; values: Record<string, string | number>; check?: boolean }, JobSpec, void>(method);
 }

@@ -14,6 +14,7 @@ import { tmpDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
 import { openDatabase } from '../../src/runtime/store/db';
 import { RunsListRequest } from '../../src/protocol/tracking';
+import { terminalEnvironment, writeLauncher } from '../../src/extension/terminalEnvironment';
 
 const TESTS = path.join(ROOT, 'test', 'python');
 
@@ -83,4 +84,27 @@ test('VS Code open: the runtime follows the run file of a Python script in a ter
   assert.equal(runs[0].status, 'finished');
   assert.equal(runs[0].headline?.last_step, 499);
   assert.deepEqual(fs.readdirSync(path.join(storeDir, 'runfiles')).filter((f) => f.endsWith('.log')), []);
+});
+
+test("a VS Code terminal's environment: `python train.py` is tracked with no setup, and `tunestudio` is on PATH", { skip: python ? false : 'no Python ≥ 3.9' }, async (t) => {
+  const dir = tmpDir(t);
+  const storeDir = path.join(dir, 'ws', '.tunestudio');
+  const te = terminalEnvironment({ extensionPath: ROOT, nodePath: process.execPath, storeDir, binDir: path.join(dir, 'globalStorage', 'bin') });
+  writeLauncher(te);
+  // What EnvironmentVariableCollection makes of a shell whose PATH has no Node and no tunestudio.
+  const bare = path.join(dir, 'bare-bin');
+  fs.mkdirSync(bare);
+  const env: NodeJS.ProcessEnv = { HOME: dir, PATH: te.prepend.PATH + bare, PYTHONPATH: te.prepend.PYTHONPATH, ...te.replace };
+  const ws = path.join(dir, 'ws');
+  fs.mkdirSync(ws, { recursive: true });
+  fs.writeFileSync(path.join(ws, 'train.py'), 'import tunestudio as ts\nr = ts.init(project="terminal", name="typed")\nfor i in range(20):\n    ts.log({"loss": 1 / (i + 1)}, step=i)\nts.finish()\n');
+  const r = spawnSync(python!.exe, ['train.py'], { cwd: ws, env, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /Nothing is lost/);
+  // The launcher (no shell of ours: it is executed as a file) runs the CLI on the runtime's Node.
+  const out = spawnSync(te.launcher.file, ['runs', '--json'], { cwd: ws, env, encoding: 'utf8' });
+  assert.equal(out.status, 0, out.stderr);
+  const runs = JSON.parse(out.stdout) as Array<{ name: string; status: string; headline: { last_step: number } | null }>;
+  assert.deepEqual(runs.map((x) => [x.name, x.status, x.headline?.last_step]), [['typed', 'finished', 19]]);
+  await waitFor(() => !fs.existsSync(path.join(storeDir, 'runfiles', 'follower.json')), 'the follower the client started to exit');
 });

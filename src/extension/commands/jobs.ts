@@ -10,10 +10,12 @@ import {
   JobFromPresetRequest,
   JobPresetsRequest,
   JobRetryRequest,
+  JobsClearFinishedRequest,
   JobsListRequest,
   JobSubmitRequest,
   type Job,
   type JobPreset,
+  type JobSpec,
   type PresetField,
 } from '../../protocol/jobs';
 import type { ControlCommandName } from '../../protocol/control';
@@ -132,6 +134,17 @@ export function register(ctx: Ctx): void {
     vscode.commands.registerCommand('tuneStudio.sampleNow', control('sample', 'Sample Now')),
     vscode.commands.registerCommand('tuneStudio.openJobRun', openRun),
     vscode.commands.registerCommand('tuneStudio.showJobLog', showLog),
+    vscode.commands.registerCommand('tuneStudio.clearFinishedJobs', async () => {
+      try {
+        const { removed } = await ctx.runtime.request(JobsClearFinishedRequest.type, undefined);
+        ctx.jobsTree.refreshNow();
+        void vscode.window.setStatusBarMessage(`Tune Studio: ${removed ? `cleared ${removed} finished job${removed === 1 ? '' : 's'} (their runs stay)` : 'no finished jobs to clear'}`, 5000);
+        return removed;
+      } catch (e) {
+        fail(e);
+        return 0;
+      }
+    }),
   );
 }
 
@@ -145,9 +158,9 @@ async function newJob(ctx: Ctx): Promise<void> {
     { title: 'Tune Studio: New Job', placeHolder: 'What kind of job?', matchOnDetail: true },
   );
   if (!preset) return;
-  const values = await askFields(preset.preset);
-  if (!values) return;
-  const spec = await ctx.runtime.request(JobFromPresetRequest.type, { preset: preset.preset.id, values });
+  const built = await askFields(preset.preset, (values) => ctx.runtime.request(JobFromPresetRequest.type, { preset: preset.preset.id, values, check: true }));
+  if (!built) return;
+  const spec = built.spec;
   const choice = await vscode.window.showQuickPick(
     [
       { label: '$(play) Submit', detail: 'Queue the job now', id: 'submit' },
@@ -185,36 +198,92 @@ export function jobFileName(p: string): string {
   return p.replace(/(\.tunejob)?(\.json)?(\.tunejob\.json)*$/i, '') + '.tunejob.json';
 }
 
-/** One input box per preset field (Back goes to the previous one); path fields have a Browse button. */
-async function askFields(preset: JobPreset): Promise<Record<string, string | number> | undefined> {
+/**
+ * One input box per preset field (Back goes to the previous one); path fields have a Browse button.
+ * Each accepted step builds and checks the spec so far (`build`): a problem with what was just typed
+ * (a program not on PATH, a missing script) is shown at that step with the input kept; a problem
+ * with an earlier field goes back to it. Problems with fields not filled in yet wait for their step.
+ */
+async function askFields(preset: JobPreset, build: (values: Record<string, string | number>) => Promise<JobSpec>): Promise<{ values: Record<string, string | number>; spec: JobSpec } | undefined> {
   const values: Record<string, string | number> = {};
   const fields = preset.fields;
   let i = 0;
-  while (i < fields.length) {
-    const r = await askField(fields[i], i, fields.length, preset.label, values[fields[i].key]);
+  let message: string | undefined;
+  let spec: JobSpec | undefined;
+  if (!fields.length) return { values, spec: await build(values) };
+  while (i < fields.length || !spec) {
+    if (i >= fields.length) i = fields.length - 1;
+    const check = async (value: string | number): Promise<{ field: number; message: string } | undefined> => {
+      const trial = { ...values };
+      if (value === '' && !fields[i].required) delete trial[fields[i].key];
+      else trial[fields[i].key] = value;
+      try {
+        spec = await build(trial);
+        return undefined;
+      } catch (e) {
+        spec = undefined;
+        const m = (e as Error).message;
+        const owner = fieldNamed(fields, trial, m, i);
+        // Problems of fields still to come are asked at their step; at the last step every problem counts.
+        if (owner === undefined) return i === fields.length - 1 ? { field: i, message: m } : undefined;
+        return { field: owner, message: m };
+      }
+    };
+    const r = await askField(fields[i], i, fields.length, preset.label, values[fields[i].key], message, check);
+    message = undefined;
     if (r === undefined) return undefined;
     if (r === 'back') {
       i = Math.max(0, i - 1);
+      continue;
+    }
+    if ('goto' in r) {
+      i = r.goto;
+      message = r.message;
       continue;
     }
     if (r.value === '' && !fields[i].required) delete values[fields[i].key];
     else values[fields[i].key] = r.value;
     i++;
   }
-  return values;
+  return { values, spec };
 }
 
-function askField(f: PresetField, index: number, total: number, title: string, previous?: string | number): Promise<{ value: string | number } | 'back' | undefined> {
+/** Which of the fields up to `upTo` a problem is about: it names the field's label or quotes a word of its value. */
+export function fieldNamed(fields: readonly PresetField[], values: Record<string, string | number>, message: string, upTo: number): number | undefined {
+  for (let k = upTo; k >= 0; k--) {
+    const f = fields[k];
+    if (message.startsWith(`${f.label} `) || message.includes(` ${f.label} `)) return k;
+    const v = values[f.key];
+    if (v === undefined) continue;
+    const words = String(v).split(/\s+/).map((w) => w.replace(/^["']|["']$/g, '')).filter((w) => w.length > 1);
+    if (words.some((w) => message.includes(`'${w}'`))) return k;
+  }
+  return undefined;
+}
+
+type Step = { value: string | number } | { goto: number; message: string } | 'back' | undefined;
+
+function askField(
+  f: PresetField,
+  index: number,
+  total: number,
+  title: string,
+  previous: string | number | undefined,
+  message: string | undefined,
+  checkSpec: (value: string | number) => Promise<{ field: number; message: string } | undefined>,
+): Promise<Step> {
   return new Promise((resolve) => {
     const box = vscode.window.createInputBox();
     const browse: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon(f.kind === 'folder' ? 'folder-opened' : 'file'), tooltip: f.kind === 'folder' ? 'Browse for a folder' : 'Browse for a file' };
     box.title = `New Job: ${title}`;
     box.step = index + 1;
     box.totalSteps = total;
-    box.prompt = `${f.label}${f.required ? '' : ' (optional)'}${f.description ? ` — ${f.description}` : ''}`;
+    // Labels may say "(optional)" themselves; never twice.
+    box.prompt = `${f.label}${f.required || /\(optional\)/i.test(f.label) ? '' : ' (optional)'}${f.description ? ` — ${f.description}` : ''}`;
     box.placeholder = f.placeholder ?? (f.default !== undefined ? String(f.default) : '');
     box.value = previous !== undefined ? String(previous) : f.default !== undefined ? String(f.default) : '';
     box.ignoreFocusOut = true;
+    if (message) box.validationMessage = message;
     box.buttons = [...(index > 0 ? [vscode.QuickInputButtons.Back] : []), ...(['path', 'folder', 'file'].includes(f.kind) ? [browse] : [])];
     const check = (v: string): string | undefined => {
       if (!v.trim()) return f.required ? `${f.label} is required.` : undefined;
@@ -222,21 +291,32 @@ function askField(f: PresetField, index: number, total: number, title: string, p
       return undefined;
     };
     let done = false;
-    const finish = (r: { value: string | number } | 'back' | undefined) => {
+    const finish = (r: Step) => {
       if (done) return;
       done = true;
       resolve(r);
       box.dispose();
     };
     box.onDidChangeValue((v) => (box.validationMessage = check(v)));
-    box.onDidAccept(() => {
+    box.onDidAccept(async () => {
+      if (box.busy) return;
       const v = box.value.trim();
       const err = check(v);
       if (err) {
         box.validationMessage = err;
         return;
       }
-      finish({ value: f.kind === 'number' && v !== '' ? Number(v) : v });
+      const value = f.kind === 'number' && v !== '' ? Number(v) : v;
+      box.busy = true;
+      box.enabled = false;
+      const problem = await checkSpec(value).catch((e: Error) => ({ field: index, message: e.message }));
+      box.busy = false;
+      box.enabled = true;
+      if (done) return;
+      if (!problem) return finish({ value });
+      // The input stays as typed; the message says what is wrong and how to fix it.
+      if (problem.field === index) box.validationMessage = problem.message;
+      else finish({ goto: problem.field, message: problem.message });
     });
     let browsing = false;
     box.onDidTriggerButton(async (b) => {

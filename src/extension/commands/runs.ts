@@ -8,8 +8,9 @@ import { JobsListRequest } from '../../protocol/jobs';
 import { RuntimeStatusRequest } from '../../protocol/runtime';
 import { statusCodicon } from '../../protocol/status';
 import { MetricsAppendedNotification } from '../../protocol/live';
-import { RunDeleteRequest, RunsListRequest, RunStopRequest, type RunListItem, type RunStatus } from '../../protocol/tracking';
+import { RunDeleteRequest, RunsListRequest, type RunListItem, type RunStatus } from '../../protocol/tracking';
 import type { CompareState, DashboardState } from '../../protocol/webview';
+import { stopRunWithFeedback } from '../alertNotifications';
 import type { Ctx } from '../ctx';
 import { COMPARE_VIEW_TYPE, ComparePanel } from '../panels/comparePanel';
 import { DASHBOARD_VIEW_TYPE, DashboardPanel } from '../panels/dashboardPanel';
@@ -88,9 +89,7 @@ export function register(ctx: Ctx): void {
     if (!ids.length) ids = await pickRuns(runtime, { many: false, title: 'Tune Studio: Stop Run', status: ['running'] });
     for (const run of ids) {
       try {
-        const r = await runtime.request(RunStopRequest.type, { run, reason: 'stopped from VS Code' });
-        void vscode.window.setStatusBarMessage(`Tune Studio: ${r.message}`, 5000);
-        if (!r.stopRequested) void vscode.window.showInformationMessage(`Tune Studio: ${r.message}`);
+        await stopRunWithFeedback(runtime, run, undefined, 'stopped from VS Code');
       } catch (e) {
         showError(e);
       }
@@ -143,8 +142,9 @@ export function register(ctx: Ctx): void {
   const filter = async () => {
     const current = ctx.runsTree.filter;
     const picked = await vscode.window.showQuickPick(
-      ALL_RUN_STATUSES.map((s) => ({ label: `$(${statusCodicon(s)}) ${s}`, status: s, picked: current.length === 0 || current.includes(s) })),
-      { canPickMany: true, title: 'Tune Studio: show runs with status', placeHolder: 'Pick the statuses to show (all or none: no filter)' },
+      // None ticked means no filter (every run shows), so an unfiltered view starts with none ticked.
+      ALL_RUN_STATUSES.map((s) => ({ label: `$(${statusCodicon(s)}) ${s}`, status: s, picked: current.includes(s) })),
+      { canPickMany: true, title: 'Tune Studio: Filter Runs by Status', placeHolder: 'Tick the statuses to show; none (or all) ticked shows every run' },
     );
     if (!picked) return;
     await ctx.runsTree.setFilter(picked.map((p) => p.status));

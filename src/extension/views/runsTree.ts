@@ -10,6 +10,9 @@ import { unreadableNote } from '../../protocol/unreadable';
 import type { Runtime } from '../runtime';
 import { LiveListTree } from './runtimeTree';
 import { stateIcon } from './stateIcons';
+import { runLabel } from './runLabel';
+
+export { runLabel };
 
 export type RunNode = { kind: 'project'; name: string; runs: RunListItem[] } | { kind: 'run'; run: RunListItem };
 
@@ -147,7 +150,7 @@ export class RunsTree extends LiveListTree<RunListItem, RunNode> {
       return item;
     }
     const r = node.run;
-    const item = new vscode.TreeItem(r.name, vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(runLabel(r, this.projectNodes.get(r.project)?.runs ?? []), vscode.TreeItemCollapsibleState.None);
     item.id = `run:${r.id}`;
     item.iconPath = stateIcon(r.status);
     const parts = [headlineText(r)];

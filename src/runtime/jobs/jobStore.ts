@@ -124,6 +124,15 @@ export class JobStore {
     return rows.map((r) => this.toJob(r, r.state === 'queued' ? ++pos : undefined));
   }
 
+  /**
+   * Removes the rows of ended jobs (completed, failed, cancelled, stopped): the Jobs view's "Clear
+   * Finished Jobs". Their runs, metrics and log files stay. Returns how many were removed.
+   */
+  clearFinished(): number {
+    const states = FINAL_JOB_STATES;
+    return this.sql(`DELETE FROM jobs WHERE state IN (${states.map(() => '?').join(',')})`).run(...states).changes;
+  }
+
   insert(spec: ResolvedSpec, specFile?: string | null): Job {
     const id = 'j' + newRunId();
     const now = nowIso();

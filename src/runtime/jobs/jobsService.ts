@@ -75,6 +75,12 @@ export class JobsService {
     return this.jobs.get(ref);
   }
 
+  /** Forgets ended jobs (their runs and logs stay); the number removed. */
+  clearFinished(): number {
+    this.requireTrust();
+    return this.jobs.clearFinished();
+  }
+
   /**
    * Queues a job from a spec or a *.tunejob.json file (relative paths resolve
    * against the file's folder, else baseDir); `overrides` win over the file.

@@ -1,6 +1,8 @@
 // Job presets: a few fields in the user's words turned into a job spec
 // (argv array, parsers, watchers). Users run real trainers with zero code
 // changes; the presets pick the parsers that read those trainers' output.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { JobPreset, JobSpec } from '../../protocol/jobs';
 import { splitArgs } from './spec';
 
@@ -31,7 +33,37 @@ function numberOf(v: Values, k: string, label: string, dflt: number, o: { min?: 
   return n;
 }
 
+/** The demo trainer shipped with the extension (demo/train_demo.js beside dist/, or in the source tree). */
+export function demoTrainerPath(): string {
+  for (const c of [path.resolve(__dirname, '..', 'demo', 'train_demo.js'), path.resolve(__dirname, '..', '..', '..', 'demo', 'train_demo.js')]) if (fs.existsSync(c)) return c;
+  throw new Error(`the demo trainer (demo/train_demo.js) is missing next to ${__dirname}; reinstall the extension or run 'npm run build'`);
+}
+
 const PRESETS: PresetDef[] = [
+  {
+    id: 'demo',
+    label: 'Demo trainer',
+    description: 'A small trainer shipped with Tune Studio: a loss curve in about 10 s, no Python, no GPU, no network. Set "NaN at step" to watch a NaN alert stop the run.',
+    fields: [
+      { key: 'steps', label: 'Steps', kind: 'number', default: 200 },
+      { key: 'nan_at', label: 'NaN at step', kind: 'number', placeholder: 'e.g. 60 (empty: the loss stays finite)', description: 'Makes train/loss NaN at this step; the NaN watcher then stops the run.' },
+      { key: 'seed', label: 'Seed', kind: 'number', default: 1, description: 'The same seed draws the same curve.' },
+    ],
+    build(v) {
+      const steps = numberOf(v, 'steps', 'Steps', 200, { min: 1, max: 100_000, int: true });
+      const seed = numberOf(v, 'seed', 'Seed', 1, { int: true });
+      const nanAt = str(v, 'nan_at') === '' ? undefined : numberOf(v, 'nan_at', 'NaN at step', 0, { min: 1, max: steps, int: true });
+      return {
+        name: nanAt === undefined ? 'demo' : 'demo-nan',
+        project: 'demo',
+        // process.execPath: the runtime's own Node, so the demo needs nothing installed.
+        command: [process.execPath, demoTrainerPath(), '--steps', String(steps), '--seed', String(seed), ...(nanAt === undefined ? [] : ['--nan-at', String(nanAt)])],
+        parsers: ['protocol'],
+        watchers: [{ metric: 'train/loss', nan: true }],
+        grace_s: 10,
+      };
+    },
+  },
   {
     id: 'ace-step-lora',
     label: 'ACE-Step LoRA',
@@ -133,5 +165,5 @@ export function listPresets(): JobPreset[] {
 export function specFromPreset(id: string, values: Values): JobSpec {
   const p = PRESETS.find((x) => x.id === id);
   if (!p) throw new Error(`unknown preset '${id}'; presets: ${PRESETS.map((x) => x.id).join(', ')}`);
-  return p.build(values);
+  return p.build(values ?? {});
 }

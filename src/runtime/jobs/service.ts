@@ -9,6 +9,7 @@ import {
   JobGetRequest,
   JobPresetsRequest,
   JobRetryRequest,
+  JobsClearFinishedRequest,
   JobSubmitRequest,
   JobsListRequest,
   type Job,
@@ -75,6 +76,8 @@ export function register(ctx: RuntimeContext, tracking: TrackingService): { sche
   c.onRequest(JobsListRequest.type, (p) => (service || ctx.store.exists() ? ensure().list({ states: p?.states }) : []));
   c.onRequest(JobGetRequest.type, (p) => ensure().get(p.id));
   c.onRequest(JobSubmitRequest.type, (p): Job => {
+    // Refused before the store is opened: an untrusted workspace gets no store from a submit (JobsService checks it too).
+    if (!ctx.trusted()) throw new Error(UNTRUSTED_MESSAGE);
     try {
       return changed(ensure().submit({ spec: p.spec, specFile: p.specFile }));
     } catch (e) {
@@ -84,6 +87,7 @@ export function register(ctx: RuntimeContext, tracking: TrackingService): { sche
   });
   c.onRequest(JobCancelRequest.type, (p) => changed(ensure().cancel(p.id, p.reason).job));
   c.onRequest(JobRetryRequest.type, (p) => changed(ensure().retry(p.id)));
+  c.onRequest(JobsClearFinishedRequest.type, () => (service || ctx.store.exists() ? changed({ removed: ensure().clearFinished() }) : { removed: 0 }));
   c.onRequest(JobControlRequest.type, (p) => ensure().control(p.id, p.command));
   c.onRequest(CaptionJobRequest.type, (p): Job => {
     const s = ctx.settings;
@@ -95,7 +99,14 @@ export function register(ctx: RuntimeContext, tracking: TrackingService): { sche
     );
   });
   c.onRequest(JobPresetsRequest.type, () => listPresets());
-  c.onRequest(JobFromPresetRequest.type, (p): JobSpec => specFromPreset(p.preset, p.values));
+  c.onRequest(JobFromPresetRequest.type, (p): JobSpec => {
+    const spec = specFromPreset(p.preset, p.values);
+    if (p.check) {
+      const errors = checkJobSpec(spec, { baseDir: baseDir() }).filter((x) => x.severity === 'error');
+      if (errors.length) throw new JobSpecError(errors);
+    }
+    return spec;
+  });
 
   registerJsonChecker(ctx, {
     pattern: /\.tunejob\.json$/i,

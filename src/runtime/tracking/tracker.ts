@@ -215,6 +215,21 @@ export class Tracker {
     this.scheduleFlush();
   }
 
+  /** Whether a run with this id is in the store. */
+  runExists(runId: string): boolean {
+    return this.store.runs.state(runId) !== undefined;
+  }
+
+  /**
+   * Resumes a run in a new process (trackio's `resume`): it is running again,
+   * its end, exit code and stop request are cleared, and cached state is
+   * reloaded from the store.
+   */
+  resumeRun(runId: string, o: { pid?: number | null; pidStart?: string | null; host?: string } = {}): void {
+    this.forget(runId);
+    this.store.runs.resume(runId, { pid: o.pid ?? null, pidStart: o.pidStart ?? null, host: o.host ?? os.hostname(), heartbeatAt: Date.now() / 1000 }, nowIso());
+  }
+
   /** The process that writes this run (a job's child once it started): the reaper checks it. */
   setProcess(runId: string, pid: number | null, pidStart: string | null): void {
     this.store.runs.setProcess(runId, pid, pidStart);

@@ -6,6 +6,7 @@
 // are refused with an error that names the file and the defect.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { halfTable } from '../numeric/half';
 
 /** Every dtype the format defines, with its size in bytes (sub-byte types are refused). */
 const DTYPE_SIZES: Record<string, number> = {
@@ -143,24 +144,6 @@ export function parseHeader(head: Uint8Array, fileSize: number, source = '<buffe
   return { entries, metadata, dataStart: 8 + n };
 }
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
-
-let halfTable: Float32Array | null = null;
-function halfLookup(): Float32Array {
-  if (!halfTable) {
-    halfTable = new Float32Array(65536);
-    for (let i = 0; i < 65536; i++) halfTable[i] = halfToFloat(i);
-  }
-  return halfTable;
-}
-
 /** Copies bytes into a fresh ArrayBuffer when the typed view would be misaligned. */
 function aligned(bytes: Uint8Array, align: number): ArrayBuffer {
   if (bytes.byteOffset % align === 0 && bytes.buffer instanceof ArrayBuffer) {
@@ -187,7 +170,7 @@ export function decodeTensor(dtype: string, shape: number[], bytes: Uint8Array, 
     }
     case 'F16': {
       const src = new Uint16Array(aligned(bytes, 2));
-      const table = halfLookup();
+      const table = halfTable();
       const out = new Float32Array(n);
       for (let i = 0; i < n; i++) out[i] = table[src[i]];
       data = out;

@@ -208,3 +208,20 @@ test('setProcess records the process that writes a run', (t) => {
   tracker.setProcess(r.id, 4242, 'tok');
   assert.deepEqual(db.prepare(`SELECT pid, pid_start FROM runs WHERE id = ?`).get(r.id), { pid: 4242, pid_start: 'tok' });
 });
+
+test('resumeRun: the same run goes on in a new process (running again, end and stop request cleared)', (t) => {
+  const { tracker, q } = setup(t);
+  const r = tracker.createRun({ project: 'p', name: 'again' });
+  tracker.log(r.id, { loss: 1 }, 0);
+  tracker.requestStop(r.id, 'user', 'enough');
+  tracker.finishRun(r.id, 'stopped', { reason: 'enough' });
+  assert.equal(tracker.runExists(r.id), true);
+  assert.equal(tracker.runExists('nope'), false);
+  tracker.resumeRun(r.id, { pid: 4242, pidStart: 'tok', host: 'h' });
+  const run = q.showRun(r.id);
+  assert.deepEqual([run.status, run.reason, run.ended_at, run.pid, run.host, run.stop_request], ['running', null, null, 4242, 'h', null]);
+  assert.equal(tracker.stopRequested(r.id), null, 'the cached stop is forgotten too');
+  tracker.log(r.id, { loss: 0.5 });
+  tracker.flush();
+  assert.equal(q.showRun(r.id).summary.loss.last_step, 1, 'steps go on after the last one');
+});

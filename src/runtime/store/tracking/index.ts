@@ -3,6 +3,10 @@
 // This SQLite implementation is what `Tracker` writes through; a PostgreSQL
 // backend for a team server implements the same shape. `write` runs a batch
 // in one transaction that takes the write lock at once (BEGIN IMMEDIATE).
+// The SQL keeps to what PostgreSQL also runs (ON CONFLICT … DO NOTHING/UPDATE,
+// RETURNING, window functions) except where SQLite has no other way: JSON
+// edits (json_patch, json_set: jsonb operators there) and the two-argument
+// MAX/MIN of the summary upsert (GREATEST/LEAST there).
 import type Database from 'better-sqlite3';
 import { AlertStore } from './alerts';
 import { MetricStore } from './metrics';

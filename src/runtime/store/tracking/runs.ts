@@ -56,6 +56,11 @@ export class RunStore {
         `UPDATE runs SET next_step = MAX(next_step, ?), rejected_values = rejected_values + ?, last_warning = COALESCE(?, last_warning), updated_at = ? WHERE id = ?`,
       ),
       delete: db.prepare(`DELETE FROM runs WHERE id = ?`),
+      resume: db.prepare(
+        `UPDATE runs SET status = 'running', exit_code = NULL, signal = NULL, reason = NULL, ended_at = NULL,
+           pid = ?, pid_start = ?, host = ?, heartbeat_at = ?, updated_at = ? WHERE id = ?`,
+      ),
+      clearStop: db.prepare(`DELETE FROM stop_requests WHERE run_id = ?`),
       stale: db.prepare(`SELECT id, pid, pid_start, host, heartbeat_at FROM runs WHERE status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < ?)`),
       markCrashed: db.prepare(`UPDATE runs SET status = 'crashed', reason = ?, ended_at = ?, updated_at = ? WHERE id = ? AND status = 'running'`),
       stopOf: db.prepare(`SELECT source, reason FROM stop_requests WHERE run_id = ?`),
@@ -112,6 +117,15 @@ export class RunStore {
   /** What a flush changes on a run: its next step, rejected values and last warning. */
   afterFlush(runId: string, nextStep: number, rejected: number, lastWarning: string | null, now: string): void {
     this.s.afterFlush.run(nextStep, rejected, lastWarning, now, runId);
+  }
+
+  /** The same run goes on in a new process (trackio's resume): running again, no end, no stop request. */
+  resume(runId: string, p: { pid: number | null; pidStart: string | null; host: string; heartbeatAt: number }, now: string): void {
+    const resume = this.db.transaction(() => {
+      this.s.resume.run(p.pid, p.pidStart, p.host, p.heartbeatAt, now, runId);
+      this.s.clearStop.run(runId);
+    });
+    resume.immediate();
   }
 
   /** Deletes a run; its metrics, summaries, alerts, watchers, samples and artifacts go with it (ON DELETE CASCADE). */

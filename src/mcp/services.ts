@@ -1,0 +1,97 @@
+// The one place the agent faces (MCP server, VS Code language-model tools
+// through the runtime, the Node read API) reach the services: the store,
+// RunsService / AlertsService (tracking rules) and JobsService (job rules),
+// opened the way the CLI opens them. When those services move or change
+// shape, this file is the one to switch.
+import type Database from 'better-sqlite3';
+import * as path from 'node:path';
+import { openDatabase } from '../runtime/store/db';
+import { Queries } from '../runtime/tracking/queries';
+import { RunsService } from '../runtime/tracking/runs';
+import { AlertsService } from '../runtime/tracking/alerts';
+import { Tracker } from '../runtime/tracking/tracker';
+import { reapCrashedRuns } from '../runtime/tracking/reaper';
+import { JobsService } from '../runtime/jobs/jobsService';
+import { listPresets, specFromPreset } from '../runtime/jobs/presets';
+import type { JobSpec } from '../protocol/jobs';
+
+export interface AgentServices {
+  readonly storeDir: string;
+  /** Where relative paths given by an agent resolve, and the folder they must stay inside. */
+  readonly root: string;
+  readonly db: Database.Database;
+  readonly queries: Queries;
+  readonly runs: RunsService;
+  readonly alerts: AlertsService;
+  readonly jobs: JobsService;
+  /** A second connection, only for noticing commits (PRAGMA data_version changes on other connections' commits, ours included). */
+  dataVersion(): number;
+  reap(): void;
+  presets: { list: typeof listPresets; spec: (id: string, values: Record<string, string | number>) => JobSpec };
+  close(): void;
+}
+
+export interface AgentServicesOptions {
+  storeDir: string;
+  root: string;
+  /** Run a scheduler in this process (it takes the store's lease when no other holds it), so submitted jobs start without VS Code. */
+  schedule?: boolean;
+  /** Jobs at once when scheduling (default 1). */
+  slots?: number;
+  log?: (level: string, msg: string) => void;
+}
+
+export function openAgentServices(o: AgentServicesOptions): AgentServices {
+  const db = openDatabase(o.storeDir);
+  const watchDb = openDatabase(o.storeDir);
+  const dataVersion = watchDb.prepare('PRAGMA data_version').pluck();
+  const queries = new Queries(db);
+  let tracker: Tracker | null = null;
+  const writer = () => (tracker ??= new Tracker(db, { onError: (e) => o.log?.('error', `cannot write the store: ${e.message}`) }));
+  const runs = new RunsService({ queries: () => queries, tracker: writer, store: () => writer().store });
+  const alerts = new AlertsService({ queries: () => queries, store: () => writer().store });
+  const supervised = new Set<string>();
+  const jobs = new JobsService({
+    db,
+    storeDir: o.storeDir,
+    trusted: () => true,
+    baseDir: () => o.root,
+    ...(o.schedule
+      ? {
+          scheduler: {
+            tracker: writer(),
+            slots: () => o.slots ?? 1,
+            log: (level: string, msg: string) => void (level !== 'debug' && o.log?.(level, msg)),
+            onChange: () => undefined,
+            supervisedRuns: supervised,
+            label: 'tunestudio mcp',
+          },
+        }
+      : {}),
+  });
+  if (o.schedule) jobs.start();
+  return {
+    storeDir: o.storeDir,
+    root: path.resolve(o.root),
+    db,
+    queries,
+    runs,
+    alerts,
+    jobs,
+    dataVersion: () => Number(dataVersion.get()),
+    reap: () => {
+      try {
+        reapCrashedRuns(db, { skip: supervised });
+      } catch {
+        /* busy store: answer with what is there */
+      }
+    },
+    presets: { list: listPresets, spec: specFromPreset },
+    close: () => {
+      jobs.stop();
+      tracker?.close();
+      watchDb.close();
+      db.close();
+    },
+  };
+}

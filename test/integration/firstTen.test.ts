@@ -1,0 +1,69 @@
+// The first ten minutes against the built runtime (issue 14): the "Demo
+// trainer" preset runs and a NaN makes its watcher stop the run; a preset
+// checked as New Job… checks it names a bad program at once; Clear Finished
+// Jobs forgets ended jobs and keeps running ones and every run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { JobFromPresetRequest, JobGetRequest, JobsClearFinishedRequest, JobsListRequest, JobSubmitRequest, JobCancelRequest, type Job } from '../../src/protocol/jobs';
+import { RunShowRequest, RunsListRequest } from '../../src/protocol/tracking';
+import { startRuntime, type RuntimeHandle } from '../helpers/runtime';
+import { tmpDir } from '../helpers/tmp';
+import { waitFor } from '../helpers/wait';
+
+async function runtime(t: Parameters<typeof tmpDir>[0]): Promise<{ rt: RuntimeHandle; dir: string }> {
+  const dir = tmpDir(t);
+  const rt = await startRuntime({ storeDir: path.join(dir, '.tunestudio'), workspaceFolders: [dir], trusted: true });
+  t.after(() => rt.stop());
+  return { rt, dir };
+}
+
+function until(rt: RuntimeHandle, id: string, states: string[]): Promise<Job> {
+  return waitFor(async () => {
+    const j = await rt.request(JobGetRequest.type, { id });
+    return states.includes(j.state) ? j : null;
+  }, `job ${id} to reach ${states.join('/')}`, 60_000);
+}
+
+test('the Demo trainer preset: a NaN at step 8 makes the watcher stop the run; the trainer is asked and exits cleanly', async (t) => {
+  const { rt } = await runtime(t);
+  const spec = await rt.request(JobFromPresetRequest.type, { preset: 'demo', values: { steps: 100000, nan_at: 8 }, check: true });
+  const job = await rt.request(JobSubmitRequest.type, { spec });
+  const done = await until(rt, job.id, ['stopped', 'failed', 'completed', 'cancelled']);
+  assert.equal(done.state, 'stopped', JSON.stringify(done));
+  assert.match(done.reason ?? '', /train\/loss/);
+  assert.equal(done.exit_code, 0, 'the demo trainer read the stop on stdin and exited 0 before any SIGTERM');
+  const run = await rt.request(RunShowRequest.type, { run: done.run_id! });
+  assert.equal(run.status, 'stopped');
+  assert.equal(run.stop_request?.source, 'watcher');
+  assert.ok(run.summary['train/loss'].nan_count >= 1);
+});
+
+test('a preset checked as New Job… checks it rejects a program that is not on PATH, naming it', async (t) => {
+  const { rt } = await runtime(t);
+  await assert.rejects(
+    rt.request(JobFromPresetRequest.type, { preset: 'custom', values: { command: 'pyhton-no-such-program train.py' }, check: true }),
+    /'pyhton-no-such-program' is not on PATH/,
+  );
+  // Without check the spec is only built (the old behaviour of the request).
+  const spec = await rt.request(JobFromPresetRequest.type, { preset: 'custom', values: { command: 'pyhton-no-such-program train.py' } });
+  assert.deepEqual(spec.command, ['pyhton-no-such-program', 'train.py']);
+});
+
+test('Clear Finished Jobs removes ended jobs only; their runs stay', async (t) => {
+  const { rt, dir } = await runtime(t);
+  const ok = await rt.request(JobSubmitRequest.type, { spec: { name: 'ok', command: [process.execPath, '-e', 'console.log("@tunestudio {\\"step\\":1,\\"metrics\\":{\\"loss\\":1}}")'], cwd: dir } });
+  const bad = await rt.request(JobSubmitRequest.type, { spec: { name: 'bad', command: [process.execPath, '-e', 'process.exit(3)'], cwd: dir } });
+  const okDone = await until(rt, ok.id, ['completed']);
+  await until(rt, bad.id, ['failed']);
+  const slow = await rt.request(JobSubmitRequest.type, { spec: { name: 'slow', command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], cwd: dir } });
+  await until(rt, slow.id, ['running']);
+  assert.deepEqual(await rt.request(JobsClearFinishedRequest.type, undefined), { removed: 2 });
+  const left = await rt.request(JobsListRequest.type, {});
+  assert.deepEqual(left.map((j) => j.name), ['slow']);
+  assert.ok((await rt.request(RunsListRequest.type, {})).some((r) => r.id === okDone.run_id), 'the cleared job\'s run stays');
+  await rt.request(JobCancelRequest.type, { id: slow.id });
+  await until(rt, slow.id, ['cancelled']);
+  assert.deepEqual(await rt.request(JobsClearFinishedRequest.type, undefined), { removed: 1 });
+  assert.deepEqual(await rt.request(JobsListRequest.type, {}), []);
+});
