@@ -404,20 +404,26 @@ class Run:
         """Logs numbers at `step` (default: one past the highest step so far). NaN and ±Inf are kept."""
         if self._ended:
             raise RuntimeError(f"run '{self.name}' ({self.id}) is finished; cannot log. Call init() for a new run.")
-        clean = {}
-        for k, v in metrics.items():
+        # Fast path: plain numbers go as they are (json.dumps itself writes int/float keys as text).
+        clean = metrics if type(metrics) is dict else dict(metrics)
+        for v in clean.values():
             t = type(v)
             if t is not float and t is not int:
-                v = _coerce(v)
-            if type(k) is not str:
-                k = str(k)
-            clean[k] = v
+                clean = {(k if type(k) is str else str(k)): (v if type(v) in (float, int) else _coerce(v)) for k, v in metrics.items()}
+                break
         if step is None:
-            line = PREFIX + _dumps({"metrics": clean}) + "\n"
+            msg: Dict[str, Any] = {"metrics": clean}
             s = self._next_step
         else:
             s = step if type(step) is int and step >= 0 else _step(step)
-            line = PREFIX + _dumps({"step": s, "metrics": clean}) + "\n"
+            msg = {"step": s, "metrics": clean}
+        try:
+            line = PREFIX + _dumps(msg) + "\n"
+        except (TypeError, ValueError):
+            # A key json cannot write (a tuple), or a Mapping that is not a dict: names as text.
+            clean = {str(k): (v if type(v) in (float, int) else _coerce(v)) for k, v in metrics.items()}
+            msg["metrics"] = clean
+            line = PREFIX + _dumps(msg) + "\n"
         self._sink.write(line)
         if s >= self._next_step:
             self._next_step = s + 1

@@ -37,7 +37,8 @@ export const STAGES = [
   { name: 'slurm', tests: 'test/slurm', apt: SLURM, build: true },
   { name: 'package', apt: [] },
   { name: 'exthost', apt: [...AUDIO, ...EDITOR], codeServer: true, build: true },
-  { name: 'e2e', tests: 'test/e2e', apt: [...AUDIO, ...EDITOR], codeServer: true, package: true },
+  // python.test.ts types `python3 train.py` into a VS Code terminal (no PyTorch needed).
+  { name: 'e2e', tests: 'test/e2e', apt: [...AUDIO, ...EDITOR, 'python3'], codeServer: true, package: true },
 ];
 
 /** What `npm run studio` needs: the editor (code-server) and the audio tools the demo's datasets use; Chromium as before, so a machine set up by the studio is ready for the e2e tests too. */

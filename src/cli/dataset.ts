@@ -105,7 +105,10 @@ export function registerDatasetCommands(program: Command, ctx: CliContext): void
       });
       if (SUPERVISED) {
         const total = r.captioned.length + r.failed.length;
-        emit({ progress: { current: total, total }, metrics: { 'caption/captioned': r.captioned.length, 'caption/failed': r.failed.length, 'caption/cache_hits': r.cacheHits }, status: `captioned ${r.captioned.length}, failed ${r.failed.length} (${r.status})` });
+        // Counts only when samples were tried: a batch that failed before its first sample (no model)
+        // has no "0 captioned" to report, only its error.
+        if (total) emit({ progress: { current: total, total }, metrics: { 'caption/captioned': r.captioned.length, 'caption/failed': r.failed.length, 'caption/cache_hits': r.cacheHits }, status: `captioned ${r.captioned.length}, failed ${r.failed.length} (${r.status})` });
+        else emit({ status: r.status === 'done' ? 'nothing to caption' : `captioning ${r.status}` });
       }
       if (ctx.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
       else {

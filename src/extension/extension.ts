@@ -72,6 +72,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TuneSt
 
   // Not awaited: activation stays fast; views and commands wait for the runtime themselves.
   void runtime.start();
+  openWalkthroughOnce(context);
   active = runtime;
   startup.activated = performance.now();
   const ui: RunUiApi = {
@@ -85,6 +86,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<TuneSt
     jobEnds: ctx.jobEnds,
   };
   return { runtime, restarts: () => ctx.restarts(), statusPanel: () => StatusPanel.instance, ui, datasetsTree: ctx.datasetsTree, timings: () => ({ ...startup }) };
+}
+
+/** Help: Get Started → "Get started with Tune Studio", opened the first time the extension activates (not under test). */
+const WALKTHROUGH_SHOWN = 'tuneStudio.walkthroughShown';
+function openWalkthroughOnce(context: vscode.ExtensionContext): void {
+  if (context.globalState.get<boolean>(WALKTHROUGH_SHOWN) || context.extensionMode === vscode.ExtensionMode.Test) return;
+  void context.globalState.update(WALKTHROUGH_SHOWN, true);
+  void vscode.commands.executeCommand('workbench.action.openWalkthrough', `${context.extension.id}#firstSteps`, false);
 }
 
 let active: Runtime | undefined;

@@ -2,8 +2,11 @@
 // summary, compare, the Runs tree), which metric a run list shows first, and
 // the dashboard section a metric belongs to (its prefix). Pure: no imports.
 
-/** Preferred headline metrics, in order; else the first metric by name. */
+/** Preferred headline metrics, in order; else another loss, a train/, eval/ or val/ metric, then any (see runQueries.ts). */
 export const HEADLINE_METRICS = ['train/loss', 'loss', 'eval/loss', 'val/loss', 'val_loss', 'train_loss'];
+
+/** Sections whose metrics never headline a run: they describe the machine, not the training. */
+export const NEVER_HEADLINE_SECTIONS = ['system'];
 
 const MAX_WORDS = ['acc', 'accuracy', 'f1', 'precision', 'recall', 'auc', 'score', 'reward', 'bleu', 'rouge', 'map', 'iou', 'tokens_per_s', 'throughput', 'samples_per_second'];
 

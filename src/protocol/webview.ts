@@ -15,8 +15,9 @@ export interface ReadyMessage {
 // (with a timeout) and the host's handler must return that type. On the wire
 // a request is `{type:'request', id, method, params}` and its answer
 // `{type:'response', id, result}` or `{type:'response', id, error}`.
-// Notifications (host → page) and commands (page → host, no answer) keep
-// the discriminated-union shape `{type: method, ...params}`.
+// Notifications (host → page) and commands (page → host, no answer) are
+// `{type: method, ...params}` on the wire: each panel's message unions are
+// built from its typed constants (IpcWire), so host and page share one list.
 
 /** A page → host request whose answer is `R`. */
 export class IpcRequest<P, R> {
@@ -27,16 +28,23 @@ export class IpcRequest<P, R> {
 }
 
 /** A host → page message without an answer. */
-export class IpcNotification<P> {
+export class IpcNotification<P, M extends string = string> {
   declare readonly params: P;
-  constructor(readonly method: string) {}
+  constructor(readonly method: M) {}
 }
 
 /** A page → host message without an answer. */
-export class IpcCommand<P> {
+export class IpcCommand<P, M extends string = string> {
   declare readonly params: P;
-  constructor(readonly method: string) {}
+  declare private readonly command: true;
+  constructor(readonly method: M) {}
 }
+
+/** The wire shape of a notification or command: `{type: method, ...params}` (a union of params stays a union). */
+export type IpcWire<T> = T extends IpcNotification<infer P, infer M> ? (P extends unknown ? { type: M } & P : never) : T extends IpcCommand<infer P, infer M> ? (P extends unknown ? { type: M } & P : never) : never;
+
+/** The union of the wire shapes of a panel's notifications or commands. */
+export type WireOf<T> = { [K in keyof T]: IpcWire<T[K]> }[keyof T];
 
 export interface IpcRequestMessage<P = unknown> {
   type: 'request';
@@ -52,19 +60,18 @@ export interface IpcResponseMessage<R = unknown> {
   error?: string;
 }
 
-export type IpcParams<T> = T extends IpcRequest<infer P, unknown> ? P : T extends IpcNotification<infer P> ? P : T extends IpcCommand<infer P> ? P : never;
-export type IpcResult<T> = T extends IpcRequest<unknown, infer R> ? R : never;
-
-/** The wire message of a notification or command (`{type: method, ...params}`). */
-export function ipcMessage<P extends object>(t: IpcNotification<P> | IpcCommand<P>, params: P): P & { type: string } {
-  return { type: t.method, ...params };
-}
 
 /** Runtime Status panel. */
-export type StatusToHost = ReadyMessage | { type: 'refresh' } | { type: 'restartRuntime' } | { type: 'openStoreFolder' };
-export type StatusToWebview =
-  | { type: 'status'; state: 'running'; status: RuntimeStatus; client: ClientInfo }
-  | { type: 'status'; state: 'starting' | 'stopped' | 'failed'; error?: string; client: ClientInfo };
+export const StatusCommands = {
+  refresh: new IpcCommand<object, 'refresh'>('refresh'),
+  restartRuntime: new IpcCommand<object, 'restartRuntime'>('restartRuntime'),
+  openStoreFolder: new IpcCommand<object, 'openStoreFolder'>('openStoreFolder'),
+};
+export const StatusNotifications = {
+  status: new IpcNotification<{ state: 'running'; status: RuntimeStatus; client: ClientInfo } | { state: 'starting' | 'stopped' | 'failed'; error?: string; client: ClientInfo }, 'status'>('status'),
+};
+export type StatusToHost = ReadyMessage | WireOf<typeof StatusCommands>;
+export type StatusToWebview = WireOf<typeof StatusNotifications>;
 
 export interface ClientInfo {
   extensionVersion: string;
@@ -106,25 +113,33 @@ export type XAxisMode = 'step' | 'relative' | 'wall';
 /** The page's pull: first load, zoom, or a gap in the pushed points (one request for every metric that needs it). */
 export const DashboardHistoryRequest = new IpcRequest<HistoryParams, HistoryResult>('dashboard/history');
 
-export type DashboardToHost =
-  | ReadyMessage
-  | IpcRequestMessage<HistoryParams>
-  | { type: 'exportPng'; metric: string; dataUrl: string }
-  | { type: 'exportCsv'; metric: string; from?: number; to?: number }
-  | { type: 'stopRun'; runId: string }
-  | { type: 'showLogs'; runId: string }
-  | { type: 'compare' }
-  | { type: 'log'; level: 'info' | 'error'; message: string };
+/** The dashboard's commands (page → host). */
+export const DashboardCommands = {
+  exportPng: new IpcCommand<{ metric: string; dataUrl: string }, 'exportPng'>('exportPng'),
+  /** CSV at full resolution, within the zoomed step range if any. */
+  exportCsv: new IpcCommand<{ metric: string; from?: number; to?: number }, 'exportCsv'>('exportCsv'),
+  stopRun: new IpcCommand<{ runId: string }, 'stopRun'>('stopRun'),
+  showLogs: new IpcCommand<{ runId: string }, 'showLogs'>('showLogs'),
+  compare: new IpcCommand<object, 'compare'>('compare'),
+  log: new IpcCommand<{ level: 'info' | 'error'; message: string }, 'log'>('log'),
+};
 
-export type DashboardToWebview =
+/** The dashboard's notifications (host → page). */
+export const DashboardNotifications = {
   /** `metrics`: the runs' metric names, fetched by the host while the page loaded (absent: the page asks). */
-  | { type: 'init'; runs: DashboardRun[]; metrics?: string[]; focus?: DashboardFocus }
-  | { type: 'runs'; runs: DashboardRun[] }
-  | IpcResponseMessage<HistoryResult>
-  | { type: 'appended'; appended: AppendedMetric[] }
-  | { type: 'alerts'; alerts: DashboardAlert[] }
-  | { type: 'focus'; focus: DashboardFocus }
-  | { type: 'exported'; what: 'png' | 'csv'; path?: string; error?: string };
+  init: new IpcNotification<{ runs: DashboardRun[]; metrics?: string[]; focus?: DashboardFocus }, 'init'>('init'),
+  runs: new IpcNotification<{ runs: DashboardRun[] }, 'runs'>('runs'),
+  /** One per runtime flush: the new points of this dashboard's runs (see protocol/live.ts). */
+  appended: new IpcNotification<{ appended: AppendedMetric[] }, 'appended'>('appended'),
+  alerts: new IpcNotification<{ alerts: DashboardAlert[] }, 'alerts'>('alerts'),
+  focus: new IpcNotification<{ focus: DashboardFocus }, 'focus'>('focus'),
+  exported: new IpcNotification<{ what: 'png' | 'csv'; path?: string; error?: string }, 'exported'>('exported'),
+};
+
+
+export type DashboardToHost = ReadyMessage | IpcRequestMessage<HistoryParams> | WireOf<typeof DashboardCommands>;
+
+export type DashboardToWebview = IpcResponseMessage<HistoryResult> | WireOf<typeof DashboardNotifications>;
 
 /** What the dashboard page keeps with setState (and the serializer revives). */
 export interface DashboardState {
@@ -147,13 +162,18 @@ export interface DashboardState {
 
 export type CompareData = CompareResult & { alerts: Record<string, number> };
 
-export type CompareToHost =
-  | ReadyMessage
-  | { type: 'refresh' }
-  | { type: 'overlay'; runIds: string[] }
-  | { type: 'openDashboard'; runId: string };
-
-export type CompareToWebview = { type: 'data'; runIds: string[]; data: CompareData } | { type: 'error'; message: string };
+export const CompareCommands = {
+  refresh: new IpcCommand<object, 'refresh'>('refresh'),
+  /** Overlay the picked rows in a dashboard (the one opened from here, updated). */
+  overlay: new IpcCommand<{ runIds: string[] }, 'overlay'>('overlay'),
+  openDashboard: new IpcCommand<{ runId: string }, 'openDashboard'>('openDashboard'),
+};
+export const CompareNotifications = {
+  data: new IpcNotification<{ runIds: string[]; data: CompareData }, 'data'>('data'),
+  error: new IpcNotification<{ message: string }, 'error'>('error'),
+};
+export type CompareToHost = ReadyMessage | WireOf<typeof CompareCommands>;
+export type CompareToWebview = WireOf<typeof CompareNotifications>;
 
 export interface CompareState {
   runIds: string[];

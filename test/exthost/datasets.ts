@@ -4,6 +4,7 @@
 // Lyrics opens the sample's text file; Caption Selected runs the captioner
 // as a job with a tiny CLAP model the test builds, writes the prompt with
 // the trigger word first, and the view shows the sample as captioned.
+// Problems follow files changed on disk (no Validate needed).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -54,7 +55,7 @@ export function datasetTests(): void {
       assert.match(String(tree.getTreeItem(await sample('kick')).description), /prompt ✓ {2}lyrics ✓/);
       const snareItem = tree.getTreeItem(await sample('snare'));
       assert.match(String(snareItem.description), /prompt ✗ {2}lyrics ✗/);
-      assert.equal((snareItem.iconPath as vscode.ThemeIcon).id, 'warning', 'an incomplete sample is marked');
+      assert.equal((snareItem.iconPath as vscode.ThemeIcon).id, 'error', 'an incomplete sample is marked as an error (validation calls it one)');
 
       // Validate: the problems land in the Problems panel, on the sample they concern.
       await vscode.commands.executeCommand('tuneStudio.validateDataset', dataset);
@@ -104,6 +105,50 @@ export function datasetTests(): void {
         const d = tree.getTreeItem(await sample('snare')).description;
         return /prompt ✓ {2}lyrics ✗ {2}✦/.test(String(d)) && d;
       }, 'the snare sample shown as captioned');
+    });
+
+    test('problems follow the files: a file added on disk clears its problem, a deleted file\'s entries go, without Validate', async () => {
+      const a = await api();
+      const tree = a.datasetsTree;
+      const ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
+      const dir = path.join(ws, 'loops');
+      made.push(dir);
+      fs.mkdirSync(dir);
+      makeSample(dir, 'pad', { seconds: 2, freq: 300, prompt: 'lp, pad', lyrics: '[instrumental]' });
+      makeSample(dir, 'bass', { seconds: 2, freq: 90, prompt: 'lp, bass' });
+      makeSample(dir, 'hat', { seconds: 1, freq: 900, prompt: 'lp, hat', lyrics: '[instrumental]' });
+      fs.writeFileSync(path.join(dir, 'dataset.json'), JSON.stringify({ version: 1, name: 'loops', triggerWord: 'lp' }, null, 2));
+      const row = async () => {
+        const roots = (await tree.getChildren()) as DatasetsTreeNode[];
+        return roots.find((n): n is DatasetNode => n.kind === 'dataset' && n.dataset.name === 'loops');
+      };
+      const dataset = await waitUntil(async () => {
+        const d = await row();
+        return d?.dataset.sampleCount === 3 && d;
+      }, 'the loops dataset');
+      await vscode.commands.executeCommand('tuneStudio.validateDataset', dataset);
+      const real = fs.realpathSync(dir);
+      const bass = vscode.Uri.file(path.join(real, 'bass.mp3'));
+      await waitUntil(() => vscode.languages.getDiagnostics(bass).some((d) => /no lyrics file 'bass_lyrics\.txt'/.test(d.message)), 'the missing-lyrics problem on bass.mp3');
+      await waitUntil(async () => /1 error/.test(String(tree.getTreeItem((await row())!).description)), 'the row says 1 error');
+
+      // The lyrics written on disk (as an editor or a script would): the problem goes, the count follows.
+      const before = tree.revalidations.length;
+      fs.writeFileSync(path.join(dir, 'bass_lyrics.txt'), '[instrumental]');
+      await waitUntil(() => !vscode.languages.getDiagnostics(bass).some((d) => /no lyrics file/.test(d.message)), 'the missing-lyrics problem to clear without Validate');
+      await waitUntil(async () => {
+        const d = await row();
+        return d?.dataset.problems?.errors === 0 && !/error/.test(String(tree.getTreeItem(d).description));
+      }, 'the row to drop its error count');
+      assert.ok(tree.revalidations.length > before, 'the watcher re-validated the dataset');
+
+      // An orphaned prompt is a warning on its own file; deleting the file takes its entry away.
+      const orphan = path.join(dir, 'gone_prompt.txt');
+      fs.writeFileSync(orphan, 'lp, nothing');
+      const orphanUri = vscode.Uri.file(path.join(real, 'gone_prompt.txt'));
+      await waitUntil(() => vscode.languages.getDiagnostics(orphanUri).some((d) => /belongs to no audio file/.test(d.message)), 'the orphan-text warning');
+      fs.rmSync(orphan);
+      await waitUntil(() => vscode.languages.getDiagnostics(orphanUri).length === 0, 'the deleted file\'s Problems entries to go');
     });
   });
 }

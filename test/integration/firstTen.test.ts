@@ -67,3 +67,19 @@ test('Clear Finished Jobs removes ended jobs only; their runs stay', async (t) =
   assert.deepEqual(await rt.request(JobsClearFinishedRequest.type, undefined), { removed: 1 });
   assert.deepEqual(await rt.request(JobsListRequest.type, {}), []);
 });
+
+test('the headline: system metrics never headline a run; otherwise the first metric the run logged, not the first by name', async (t) => {
+  const { rt, dir } = await runtime(t);
+  const line = (m: object) => `console.log('@tunestudio ' + JSON.stringify(${JSON.stringify(m)}));`;
+  const sys = await rt.request(JobSubmitRequest.type, { spec: { name: 'sys', command: [process.execPath, '-e', `${line({ step: 1, metrics: { 'system/memory_mb': 18 } })} process.exit(1);`], cwd: dir } });
+  const cap = await rt.request(JobSubmitRequest.type, {
+    spec: { name: 'cap', command: [process.execPath, '-e', line({ step: 1, metrics: { 'caption/captioned': 3, 'caption/failed': 0, 'caption/cache_hits': 0 } })], cwd: dir },
+  });
+  const sysDone = await until(rt, sys.id, ['failed']);
+  const capDone = await until(rt, cap.id, ['completed']);
+  const runs = await rt.request(RunsListRequest.type, {});
+  const sysRun = runs.find((r) => r.id === sysDone.run_id)!;
+  assert.ok(sysRun.metric_count >= 1, 'the run has metrics');
+  assert.equal(sysRun.headline, null, 'system/memory_mb does not headline a failed run');
+  assert.equal(runs.find((r) => r.id === capDone.run_id)!.headline?.metric, 'caption/captioned');
+});

@@ -281,6 +281,24 @@ ts.finish()
         self.assertEqual(run["rejected_values"], 2)
         self.assertEqual(run["status"], "finished")
 
+    def test_numpy_scalars_odd_keys_and_mappings_are_logged(self):
+        code = r"""
+import types, tunestudio as ts
+try:
+    import numpy as np
+    a, b = np.float32(1.5), np.int64(3)
+except ImportError:
+    a, b = 1.5, 3
+r = ts.init(project="n", name="n")
+ts.log({"a": a, "b": b, 7: 2.0, ("x", 1): 4.0}, step=0)
+ts.log(types.MappingProxyType({"a": 2.5}), step=1)
+ts.finish()
+print(r.id)
+"""
+        run_id = self.python(self.script("n.py", code)).stdout.strip()
+        summary = self.cli_json("show", run_id)["summary"]
+        self.assertEqual({k: v["last"] for k, v in summary.items()}, {"a": 2.5, "b": 3, "7": 2.0, "('x', 1)": 4.0})
+
     def test_custom_fn_watcher_runs_in_python_and_stops(self):
         code = r'''
 import tunestudio as ts

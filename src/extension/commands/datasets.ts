@@ -111,7 +111,13 @@ export function register(ctx: Ctx): void {
     const show = (a?: string) => a === 'Show Log' && vscode.commands.executeCommand('vscode.open', vscode.Uri.file(final.log_path));
     if (final.state === 'completed') void vscode.window.showInformationMessage(`Captioning '${dataset.name}': ${final.status_text ?? 'done'}.`);
     else if (final.state === 'cancelled') void vscode.window.showInformationMessage(`Captioning '${dataset.name}' cancelled: ${final.status_text ?? 'samples done so far keep their tags'}.`, ...actions).then(show);
-    else void vscode.window.showErrorMessage(`Captioning '${dataset.name}' ${final.state}: ${final.error_summary?.split('\n').pop() ?? final.reason ?? ''}`, ...actions).then(show);
+    else {
+      // The job's last line repeats what failed ("tunestudio: captioning failed: …"); say it once.
+      const why = captionFailure(final.error_summary, final.reason);
+      const a = await vscode.window.showErrorMessage(`Captioning '${dataset.name}' ${final.state}: ${why}`, 'Open Settings', ...actions);
+      if (a === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'tuneStudio.captioning');
+      else void show(a);
+    }
   }
 
   async function openText(file: string): Promise<void> {
@@ -193,18 +199,25 @@ export function register(ctx: Ctx): void {
   reg('tuneStudio.addAudioFiles', async (node?: DatasetsTreeNode) => {
     const d = await datasetOf(node);
     if (!d) return;
-    const files = await vscode.window.showOpenDialog({
+    // Many files and folders per dialog; a folder brings in the audio files under it. Filters list
+    // both cases: some dialogs match extensions case-sensitively (".MP3").
+    const picked = await vscode.window.showOpenDialog({
       canSelectMany: true,
+      canSelectFiles: true,
+      canSelectFolders: true,
       openLabel: `Copy into '${d.name}'`,
-      filters: { Audio: AUDIO_EXTENSIONS.map((e) => e.slice(1)) },
+      title: `Add audio files or folders to '${d.name}'`,
+      filters: { 'Audio (mp3, wav, flac, ogg)': AUDIO_EXTENSIONS.flatMap((e) => [e.slice(1), e.slice(1).toUpperCase()]) },
     });
-    if (!files?.length) return;
-    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Adding ${files.length} files to '${d.name}'` }, () =>
-      runtime.request(ImportAudioRequest.type, { dir: d.dir, files: files.map((f) => ({ source: f.fsPath })) }),
+    if (!picked?.length) return;
+    const files = await audioFilesIn(picked, d.dir);
+    if (!files.length) throw new Error(`No audio files (${AUDIO_EXTENSIONS.join(', ')}) in ${picked.map((f) => `'${path.basename(f.fsPath)}'`).join(', ')}; nothing was copied into '${d.name}'.`);
+    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Adding ${plural(files.length, 'file')} to '${d.name}'` }, () =>
+      runtime.request(ImportAudioRequest.type, { dir: d.dir, files: files.map((f) => ({ source: f })) }),
     );
     tree.refresh();
     const dup = r.duplicates.length ? `; ${r.duplicates.length} skipped as duplicates (${r.duplicates.map((x) => path.basename(x.source)).join(', ')})` : '';
-    void vscode.window.showInformationMessage(`Copied ${r.imported.length} audio files into '${d.name}'${dup}.`);
+    void vscode.window.showInformationMessage(`Copied ${plural(r.imported.length, 'audio file')} into '${d.name}'${dup}.`);
   });
 
   reg('tuneStudio.validateDataset', async (node?: DatasetsTreeNode) => {
@@ -214,11 +227,11 @@ export function register(ctx: Ctx): void {
       runtime.request(ValidateDatasetRequest.type, { dir: d.dir }),
     );
     tree.refresh();
-    if (r.ok) void vscode.window.showInformationMessage(`Dataset '${r.name}' is valid: ${r.samples} samples${r.warnings ? `, ${r.warnings} warnings` : ''}.`);
+    if (r.ok) void vscode.window.showInformationMessage(`Dataset '${r.name}' is valid: ${plural(r.samples, 'sample')}${r.warnings ? `, ${plural(r.warnings, 'warning')}` : ''}.`);
     // The command ends with the validation; the message stays until the user acts on it.
     else
       void vscode.window
-        .showWarningMessage(`Dataset '${r.name}': ${r.errors} errors, ${r.warnings} warnings.`, 'Show Problems')
+        .showErrorMessage(`Dataset '${r.name}': ${plural(r.errors, 'error')}, ${plural(r.warnings, 'warning')}.`, 'Show Problems')
         .then((a) => a && vscode.commands.executeCommand('workbench.actions.view.problems'));
   });
 
@@ -265,6 +278,19 @@ export function register(ctx: Ctx): void {
   reg('tuneStudio.exportDataset', async (node?: DatasetsTreeNode) => {
     const d = await datasetOf(node);
     if (!d) return;
+    // Validate before asking format and path: an export of a dataset with errors would be refused anyway.
+    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Validating '${d.name}'` }, () =>
+      runtime.request(ValidateDatasetRequest.type, { dir: d.dir }),
+    );
+    tree.refresh();
+    if (!report.ok) {
+      const a = await vscode.window.showErrorMessage(
+        `Dataset '${d.name}' cannot be exported: it has ${plural(report.errors, 'error')}. Fix them (listed in the Problems panel), then export again.`,
+        'Show Problems',
+      );
+      if (a) await vscode.commands.executeCommand('workbench.actions.view.problems');
+      return;
+    }
     const kind = await vscode.window.showQuickPick(
       [
         { label: 'Parquet file', description: 'for Hugging Face datasets: audio {bytes, path}, prompt, lyrics', format: 'parquet' as const },
@@ -285,7 +311,7 @@ export function register(ctx: Ctx): void {
       runtime.request(ExportDatasetRequest.type, { dir: d.dir, format: kind.format, out: target.fsPath }),
     );
     const a = await vscode.window.showInformationMessage(
-      `Exported ${r.samples} samples of '${d.name}' to ${path.basename(r.out)} (${(r.bytes / 1e6).toFixed(1)} MB${r.transcoded ? `, ${r.transcoded} converted to mp3` : ''}).`,
+      `Exported ${plural(r.samples, 'sample')} of '${d.name}' to ${path.basename(r.out)} (${(r.bytes / 1e6).toFixed(1)} MB${r.transcoded ? `, ${r.transcoded} converted to mp3` : ''}).`,
       'Reveal',
     );
     if (a) await reveal(r.out);
@@ -296,4 +322,37 @@ export function register(ctx: Ctx): void {
     const d = await datasetOf(node);
     if (d) await reveal(d.dir);
   });
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The picked audio files, and the audio files under picked folders (any case of extension; hidden entries and the dataset itself skipped). */
+export async function audioFilesIn(picked: readonly vscode.Uri[], datasetDir: string): Promise<string[]> {
+  const isAudio = (name: string) => (AUDIO_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase());
+  const out: string[] = [];
+  const walk = async (uri: vscode.Uri, depth: number): Promise<void> => {
+    if (path.resolve(uri.fsPath) === path.resolve(datasetDir)) return;
+    for (const [name, type] of (await vscode.workspace.fs.readDirectory(uri)).sort(([a], [b]) => a.localeCompare(b))) {
+      if (name.startsWith('.')) continue;
+      const child = vscode.Uri.joinPath(uri, name);
+      if (type & vscode.FileType.Directory) {
+        if (depth < 8) await walk(child, depth + 1);
+      } else if (isAudio(name)) out.push(child.fsPath);
+    }
+  };
+  for (const uri of picked) {
+    const stat = await vscode.workspace.fs.stat(uri);
+    if (stat.type & vscode.FileType.Directory) await walk(uri, 0);
+    else out.push(uri.fsPath);
+  }
+  return [...new Set(out)];
+}
+
+/** What a failed caption job's output says went wrong, without the CLI's "tunestudio: captioning failed:" prefix. */
+export function captionFailure(errorSummary: string | null, reason: string | null): string {
+  const lines = (errorSummary ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+  const last = lines.pop() ?? reason ?? 'see the log';
+  return last.replace(/^tunestudio:\s*/i, '').replace(/^captioning (failed|stopped|cancelled):\s*/i, '');
 }

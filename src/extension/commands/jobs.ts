@@ -134,6 +134,19 @@ export function register(ctx: Ctx): void {
     vscode.commands.registerCommand('tuneStudio.sampleNow', control('sample', 'Sample Now')),
     vscode.commands.registerCommand('tuneStudio.openJobRun', openRun),
     vscode.commands.registerCommand('tuneStudio.showJobLog', showLog),
+    // One click from the walkthrough: the "Demo trainer" preset, optionally with a NaN at a step.
+    vscode.commands.registerCommand('tuneStudio.startDemoJob', async (o?: { nanAt?: number; steps?: number }) => {
+      try {
+        const values: Record<string, number> = { steps: o?.steps ?? 200, ...(o?.nanAt ? { nan_at: o.nanAt } : {}) };
+        const spec = await ctx.runtime.request(JobFromPresetRequest.type, { preset: 'demo', values, check: true });
+        const job = await ctx.runtime.request(JobSubmitRequest.type, { spec });
+        announce(ctx, job);
+        return job;
+      } catch (e) {
+        fail(e);
+        return undefined;
+      }
+    }),
     vscode.commands.registerCommand('tuneStudio.clearFinishedJobs', async () => {
       try {
         const { removed } = await ctx.runtime.request(JobsClearFinishedRequest.type, undefined);

@@ -22,7 +22,7 @@ const FILTER_KEY = 'tuneStudio.runs.statusFilter';
 /** "train/loss 0.2311 (best 0.2107)" for a run's headline metric. */
 export function headlineText(run: RunListItem): string {
   const hd = run.headline;
-  if (!hd) return run.metric_count ? `${run.metric_count} metrics` : 'no metrics yet';
+  if (!hd) return run.metric_count ? `${run.metric_count} metric${run.metric_count === 1 ? '' : 's'}` : 'no metrics yet';
   const best = metricDirection(hd.metric) === 'max' ? hd.max : hd.min;
   const last = fmtNum(hd.last);
   return best === null || fmtNum(best) === last ? `${hd.metric} ${last}` : `${hd.metric} ${last} (best ${fmtNum(best)})`;

@@ -130,24 +130,24 @@ export async function ensureModel(opts: ModelOptions, onProgress?: (p: DownloadP
   for (const file of [...CONFIG_FILES, ...QUANTIZED, ...OPTIONAL_FILES]) {
     const target = path.join(dir, file);
     if (exists(target)) continue;
-    await download(`${endpoint}/${id}/resolve/main/${file}`, target, file, !OPTIONAL_FILES.includes(file), opts.signal, onProgress);
+    await download(`${endpoint}/${id}/resolve/main/${file}`, target, `'${file}' of the captioning model '${id}'`, file, !OPTIONAL_FILES.includes(file), opts.signal, onProgress);
   }
   return resolved(id, dir, 'q8', true);
 }
 
-async function download(url: string, target: string, file: string, required: boolean, signal?: AbortSignal, onProgress?: (p: DownloadProgress) => void): Promise<void> {
+async function download(url: string, target: string, what: string, file: string, required: boolean, signal?: AbortSignal, onProgress?: (p: DownloadProgress) => void): Promise<void> {
   let res: Response;
   try {
     res = await fetch(url, { signal, redirect: 'follow' });
   } catch (e) {
     if (signal?.aborted) throw e;
     throw new ModelUnavailableError(
-      `Could not download '${file}' of the captioning model from ${new URL(url).origin}: ${(e as Error).message}. Check the network (or HF_ENDPOINT), or set ${MODEL_PATH_SETTING} to a local copy and turn on ${OFFLINE_SETTING}.`,
+      `Could not download ${what} from ${new URL(url).origin}: ${(e as Error).message}. Check the network (or HF_ENDPOINT), or set ${MODEL_PATH_SETTING} to a local copy and turn on ${OFFLINE_SETTING}.`,
     );
   }
   if (!res.ok || !res.body) {
     if (!required && res.status === 404) return;
-    throw new ModelUnavailableError(`Downloading '${file}' of the captioning model failed: HTTP ${res.status} from ${url}.`);
+    throw new ModelUnavailableError(`Could not download ${what}: HTTP ${res.status} from ${url}. Check the model id and the network, or set ${MODEL_PATH_SETTING} to a local copy.`);
   }
   const total = Number(res.headers.get('content-length') ?? 0);
   fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -171,7 +171,7 @@ async function download(url: string, target: string, file: string, required: boo
   } catch (e) {
     fs.rmSync(part, { force: true });
     if (signal?.aborted) throw e;
-    throw new ModelUnavailableError(`Downloading '${file}' of the captioning model failed: ${(e as Error).message}. Try again.`);
+    throw new ModelUnavailableError(`Could not download ${what}: ${(e as Error).message}. Try again.`);
   }
   onProgress?.({ file, loaded, total: total || loaded });
 }

@@ -61,6 +61,7 @@ export class RegexParser implements LineParser {
 
 // The epoch in a bar's desc, after any prefix (`0: Epoch 0`, `[rank: 0] Epoch 3/10`).
 const EPOCH_DESC = /(?:^|[\s\]:])Epoch (\d+)(?:\/\d+)?$/;
+const EPOCH_ONLY = /^Epoch (\d+)(?:\/\d+)?$/; // the common case, anchored
 // kohya sd-scripts' training bar: `steps:  20%|██▊       | 196/1000 [05:34<22:51,  1.71s/it, avr_loss=0.434]`.
 const KOHYA_DESC = /(?:^|[\s\]:[])steps$/;
 const OTHER_BARS = /(?:^|[\s\]:])(?:Validation|Validating|Sanity Checking|Testing|Predicting)\b/;
@@ -129,8 +130,8 @@ export class LightningParser implements LineParser {
   }
 
   private frame(f: TqdmFrame): IngestEvent[] | null {
-    const kohya = KOHYA_DESC.test(f.desc);
-    const e = kohya ? null : EPOCH_DESC.exec(f.desc);
+    const kohya = f.desc.endsWith('steps') && KOHYA_DESC.test(f.desc);
+    const e = kohya ? null : f.desc.startsWith('Epoch ') ? EPOCH_ONLY.exec(f.desc) : EPOCH_DESC.exec(f.desc);
     if (!e && !kohya) return OTHER_BARS.test(f.desc) ? [] : null; // validation bars: ours, but not training progress
     const out: IngestEvent[] = [{ type: 'progress', current: f.n, ...(f.total !== undefined ? { total: f.total } : {}), source: this.name }];
     let step: number | undefined;

@@ -3,7 +3,15 @@
 // existence checks for projects and metrics (errors that list what exists),
 // and a run's points for export.
 import type { AlertLevel } from '../../protocol/lines';
-import { HEADLINE_METRICS } from '../../protocol/metrics';
+import { HEADLINE_METRICS, NEVER_HEADLINE_SECTIONS } from '../../protocol/metrics';
+
+/**
+ * After the preferred names: any other loss, then train/, then eval/ and val/ metrics, then the
+ * rest, each in the order the store first saw them (not by name: "caption/cache_hits" is not what a
+ * caption run is about). System metrics never headline a run (issue 14: "system/memory_mb 18").
+ */
+const HEADLINE_FALLBACK_SQL = `CASE WHEN lower(mn.name) LIKE '%loss' THEN 0 WHEN mn.name LIKE 'train/%' THEN 1 WHEN mn.name LIKE 'eval/%' OR mn.name LIKE 'val/%' THEN 2 ELSE 3 END`;
+const NOT_HEADLINE_SQL = NEVER_HEADLINE_SECTIONS.map((s) => `mn.name NOT LIKE '${s.replace(/'/g, "''")}/%'`).join(' AND ');
 import { jsonNumber, type JsonNumber, type MetricSummary, type Run, type RunDetail, type RunListItem, type RunStatus } from '../../protocol/tracking';
 import { toMetricSummary, type SummaryRow } from '../store/tracking';
 import type { Sql } from './statements';
@@ -115,8 +123,9 @@ export class RunQueries {
          FROM runs r JOIN projects p ON p.id = r.project_id
          LEFT JOIN (
            SELECT ms.run_id, mn.name, ms.last, ms.last_is_nan, ms.min, ms.max, ms.last_step,
-             ROW_NUMBER() OVER (PARTITION BY ms.run_id ORDER BY CASE mn.name ${headlineOrder} ELSE 1000 END, mn.name) AS rk
+             ROW_NUMBER() OVER (PARTITION BY ms.run_id ORDER BY CASE mn.name ${headlineOrder} ELSE 1000 END, ${HEADLINE_FALLBACK_SQL}, ms.metric_id) AS rk
            FROM metric_summary ms JOIN metric_names mn ON mn.id = ms.metric_id
+           WHERE ${NOT_HEADLINE_SQL}
          ) h ON h.run_id = r.id AND h.rk = 1
          ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
          ORDER BY r.created_at DESC, r.id DESC
