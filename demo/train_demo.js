@@ -6,6 +6,8 @@
 // progress, a sample and a checkpoint — and ordinary log lines between them.
 //
 //   node train_demo.js [--steps 200] [--interval-ms 50] [--seed 1] [--nan-at STEP]
+//
+// The "Demo trainer" preset of New Job… runs this file (it ships in the .vsix).
 'use strict';
 
 const args = process.argv.slice(2);
@@ -35,8 +37,45 @@ emit({ config });
 emit({ watch: { metric: 'train/loss', nan: true } });
 console.log(`demo trainer: ${steps} steps, one every ${intervalMs} ms`);
 
+// Under a Tune Studio job the supervisor asks a trainer to stop with a JSON
+// line on stdin ({"seq":1,"cmd":"stop",...}, src/protocol/control.ts): stop at
+// the next step, say so and exit 0. Outside a job stdin is left alone.
+let stopReason = null;
+if (process.env.TUNESTUDIO_SUPERVISED === '1') {
+  let buffered = '';
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk) => {
+    buffered += chunk;
+    let nl;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      try {
+        const c = JSON.parse(line);
+        if (c && c.cmd === 'stop') stopReason = c.reason || 'stop requested';
+      } catch {
+        // not a control line
+      }
+    }
+  });
+  process.stdin.on('error', () => {});
+}
+process.on('SIGTERM', () => {
+  console.log('demo trainer: SIGTERM, exiting');
+  process.exit(143);
+});
+
+function finish() {
+  process.stdin.destroy();
+}
+
 let step = 0;
 function tick() {
+  if (stopReason !== null) {
+    console.log(`demo trainer: stopping at step ${step} (${stopReason})`);
+    emit({ checkpoint: { step, path: 'checkpoints/stopped' } });
+    return finish();
+  }
   step += 1;
   const base = 2.4 * Math.exp(-step / (steps / 4)) + 0.35;
   const loss = step === nanAt ? NaN : base + (random() - 0.5) * 0.12;
@@ -51,7 +90,7 @@ function tick() {
   if (step === steps) {
     emit({ checkpoint: { step, path: 'checkpoints/final', metrics: { 'eval/loss': round(base + 0.08) } } });
     console.log('demo trainer: done');
-    return;
+    return finish();
   }
   setTimeout(tick, intervalMs);
 }

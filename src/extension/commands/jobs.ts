@@ -180,7 +180,7 @@ async function newJob(ctx: Ctx): Promise<void> {
       { label: '$(save) Save as .tunejob.json and Submit', detail: 'Keep the spec in the workspace (run it again with "Submit Job File")', id: 'save-submit' },
       { label: '$(save-as) Save as .tunejob.json', detail: 'Only write the file; submit it later', id: 'save' },
     ],
-    { title: `Tune Studio: New Job — ${spec.name ?? preset.preset.label}`, placeHolder: 'Submit or save the job' },
+    { title: `New Job: ${preset.preset.label} (${preset.preset.fields.length + 1}/${preset.preset.fields.length + 1}) — ${spec.name ?? preset.preset.label}`, placeHolder: 'Submit or save the job' },
   );
   if (!choice) return;
   let specFile: string | undefined;
@@ -290,7 +290,8 @@ function askField(
     const browse: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon(f.kind === 'folder' ? 'folder-opened' : 'file'), tooltip: f.kind === 'folder' ? 'Browse for a folder' : 'Browse for a file' };
     box.title = `New Job: ${title}`;
     box.step = index + 1;
-    box.totalSteps = total;
+    // The last step is "Submit or save", so a preset with 3 fields has 4 steps.
+    box.totalSteps = total + 1;
     // Labels may say "(optional)" themselves; never twice.
     box.prompt = `${f.label}${f.required || /\(optional\)/i.test(f.label) ? '' : ' (optional)'}${f.description ? ` — ${f.description}` : ''}`;
     box.placeholder = f.placeholder ?? (f.default !== undefined ? String(f.default) : '');

@@ -13,9 +13,12 @@
 //   line that looks like a Trainer dict but cannot be read is malformed, with
 //   the reason. A dict inside a list (`[{'loss': …}, …]`, log_history) is not a log.
 // - The training bar gives steps and progress: the first bar that is not a
-//   data, download or loading bar; a later bar replaces it only when it is
-//   finished and a training dict follows the new one. Eval and predict bars
-//   (nested, shorter) and dataset `Map:` bars give neither.
+//   data, download or loading bar; a later bar replaces it when a training
+//   dict follows the new bar's frame and the old bar is finished (a new
+//   phase) or was never confirmed by a training dict while the new one was
+//   already running when first seen (output joined mid-run). Eval and
+//   predict bars (nested, started at 0 while we watch, or after training) and
+//   dataset `Map:` bars give neither.
 // - Steps: an explicit `step`/`global_step`; else the log positions tqdm.write
 //   left in the stream (a cleared bar redrawn with no line between: stdout was
 //   block-buffered, the dict comes later) in order; else the training bar's

@@ -6,10 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { LayoutStage } from '../../protocol/projection';
+import type { LayoutOptions, LayoutStage } from '../../protocol/projection';
 import type { LayoutInput, LayoutOutput, WarmStart } from './layout';
 import { LayoutCancelledError, type WorkerReply, type WorkerRequest } from './messages';
-import type { LayoutOptions } from '../../protocol/projection';
 
 export interface LayoutJobOptions {
   options?: LayoutOptions;
@@ -55,7 +54,9 @@ export class LayoutEngine {
     return new Promise<LayoutOutput>((resolve, reject) => {
       this.pending.set(jobId, { resolve, reject, flag, key, progress: job.progress });
       this.current.set(key, jobId);
-      this.ensureWorker().postMessage(req, [data.buffer as ArrayBuffer]);
+      const w = this.ensureWorker();
+      w.ref();
+      w.postMessage(req, [data.buffer as ArrayBuffer]);
     });
   }
 
