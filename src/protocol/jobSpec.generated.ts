@@ -117,4 +117,51 @@ export interface TuneStudioJob {
    * Higher runs first; equal priorities run in submission order.
    */
   priority?: number;
+  backend?: "local" | "slurm";
+  slurm?: {
+    /**
+     * sbatch --partition
+     */
+    partition?: string;
+    /**
+     * sbatch --gpus, e.g. "1" or "a100:2"
+     */
+    gpus?: string;
+    /**
+     * sbatch --gres, e.g. "gpu:1"
+     */
+    gres?: string;
+    /**
+     * sbatch --cpus-per-task
+     */
+    cpus?: number;
+    /**
+     * sbatch --mem, e.g. "16G"
+     */
+    mem?: string;
+    /**
+     * sbatch --time, e.g. "4:00:00" or "30" (minutes)
+     */
+    time?: string;
+    /**
+     * sbatch --account
+     */
+    account?: string;
+    /**
+     * sbatch --qos
+     */
+    qos?: string;
+    /**
+     * sbatch --constraint
+     */
+    constraint?: string;
+    /**
+     * Seconds before the time limit at which the job is sent USR2 (saves a checkpoint and exits): sbatch --signal=B:USR2@LEAD.
+     */
+    signal_lead_s?: number;
+    /**
+     * More sbatch arguments, one per item, e.g. ["--exclusive"].
+     */
+    extra_args?: string[];
+  };
 }

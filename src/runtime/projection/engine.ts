@@ -87,7 +87,8 @@ export class LayoutEngine {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(this.file);
+    // From source (tests, benches under tsx) the worker needs tsx's loader too; the bundle needs nothing.
+    const w = this.file.endsWith('.ts') ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(this.file)});`, { eval: true }) : new Worker(this.file);
     w.on('message', (msg: WorkerReply) => this.onMessage(msg));
     w.on('error', (e) => this.failAll(w, `Layout worker crashed: ${e.message}. The layout was not computed; try again (the worker restarts).`));
     w.on('exit', (code) => {

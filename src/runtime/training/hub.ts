@@ -1,10 +1,12 @@
 // Finds the model folder for a config's "model": a local folder, or a
 // Hugging Face id looked up in local model folders, the Hugging Face cache
 // (~/.cache/huggingface/hub) and Tune Studio's own model cache, and downloaded
-// there on first use (with progress) unless offline mode is on.
+// there on first use (with progress) unless offline mode is on. The demo
+// model id (DEMO_MODEL_ID) is generated locally instead, never downloaded.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeTinyGpt2 } from './tinyGpt2';
 
 /** Files the trainer needs in a model folder. */
 export const REQUIRED_MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'] as const;
@@ -53,6 +55,29 @@ export class ModelNotAvailableError extends Error {
     super(message);
     this.name = 'ModelNotAvailableError';
   }
+}
+
+/**
+ * The walkthrough's model: a tiny GPT-2 (2 layers, 32 wide, 64 positions, ~170 KB) made from code
+ * on first use, offline, in the model cache; the same generator and seed every time, so it is the
+ * same model on every machine. Not a Hub model: it learns fast and generates nonsense.
+ */
+export const DEMO_MODEL_ID = 'tunestudio/tiny-gpt2-demo';
+const DEMO_MODEL = { nLayer: 2, nEmbd: 32, nHead: 4, nPositions: 64, seed: 2024 } as const;
+
+function demoModel(opts: HubOptions): ResolvedModel {
+  const d = hubDefaults(opts);
+  const dest = path.join(d.cacheDir, flat(DEMO_MODEL_ID), 'generated-v1');
+  if (missingModelFiles(dest).length) {
+    // Written beside and renamed into place: a trainer killed halfway leaves no half model.
+    const tmp = `${dest}.tmp-${process.pid}`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    writeTinyGpt2(tmp, DEMO_MODEL);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.rmSync(dest, { recursive: true, force: true });
+    fs.renameSync(tmp, dest);
+  }
+  return { folder: dest, source: 'cache', id: DEMO_MODEL_ID, revision: null };
 }
 
 /** "gpt2", "openai-community/gpt2", "org/name" — not a path (no leading dot or slash, at most one '/'). */
@@ -188,6 +213,7 @@ export async function resolveModel(spec: string, baseDir: string, opts: HubOptio
     return { folder: c.folder, source: 'folder', id: null, revision: null };
   }
   const id = c.id;
+  if (id === DEMO_MODEL_ID) return demoModel(opts);
   const found = findCachedModel(id, opts);
   if (found) return found;
   const d = hubDefaults(opts);

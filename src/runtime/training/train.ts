@@ -196,6 +196,10 @@ export async function runTraining(opts: RunTrainingOptions): Promise<TrainingRes
     const fingerprint = blocksFingerprint(packed.blocks);
     const order = new BatchOrder(split.train, cfg.seed);
     log(`data: ${texts.texts.length} texts, ${packed.totalTokens} tokens, ${split.train.length} train / ${split.eval.length} eval blocks of ${cfg.block_size}`);
+    for (const w of dataWarnings(split.train.length, split.eval.length, cfg)) {
+      log(`warning: ${w.text}`);
+      emit({ alert: { ...w, level: 'warn' } });
+    }
 
     const vars = model.trainableVariables();
     const paramNames: string[] = [];
@@ -516,4 +520,25 @@ function generateIds(model: Gpt2Model, tok: TextTokenizer, prompt: string, cfg: 
     eosId: tok.eosId,
     contextSize: cfg.block_size,
   });
+}
+
+/**
+ * What a dataset too small for the config does to a run, said before training: fewer training
+ * blocks than a batch repeats blocks within every batch; no eval blocks means no eval/loss.
+ */
+export function dataWarnings(trainBlocks: number, evalBlocks: number, cfg: { batch_size: number; block_size: number; eval_fraction: number; eval_every: number }): Array<{ title: string; text: string }> {
+  const out: Array<{ title: string; text: string }> = [];
+  if (trainBlocks < cfg.batch_size) {
+    out.push({
+      title: 'Fewer training blocks than a batch',
+      text: `The dataset gives ${trainBlocks} training block${trainBlocks === 1 ? '' : 's'} of ${cfg.block_size} tokens, fewer than batch_size ${cfg.batch_size}: every batch repeats blocks, so the model sees the same text many times. Add text, or lower "block_size" or "batch_size".`,
+    });
+  }
+  if (evalBlocks === 0 && cfg.eval_every > 0) {
+    out.push({
+      title: 'No eval blocks',
+      text: `The dataset gives no eval blocks (eval_fraction ${cfg.eval_fraction}), so no eval/loss is logged and "keep_best" has nothing to rank. Add text, lower "block_size", or raise "eval_fraction".`,
+    });
+  }
+  return out;
 }

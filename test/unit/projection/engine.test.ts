@@ -37,7 +37,7 @@ describe('layout engine (worker thread)', () => {
 
   for (const method of ['pacmap', 'umap'] as const) {
     it(`${method}: a warm-started update moves points less than a cold one, and says how far they moved`, async () => {
-      const { data, n } = gaussianClusters(60, 6, 24, 11);
+      const { data, n, labels } = gaussianClusters(60, 6, 24, 11);
       const first = await engine.layout(`warm0-${method}`, { data, n, dims: 24 }, { options: { method, seed: 2 } });
       // The next snapshot: every vector drifted a little and 12 new points joined.
       const r = new Rng(99);
@@ -57,12 +57,14 @@ describe('layout engine (worker thread)', () => {
       assert.ok(warm.info.warm && warm.info.moved, 'a warm layout reports how far its points moved');
       assert.equal(warm.info.moved.points, n);
       assert.ok(Math.abs(warm.info.moved.mean - movedWarm.mean) < 1e-9);
-      // New points land beside the points they were copied from, not somewhere random.
+      // New points land in the cluster of the point they were copied from, not somewhere random.
       for (let i = 0; i < extra; i++) {
-        const dx = warm.layout[(n + i) * 2] - warm.layout[i * 2];
-        const dy = warm.layout[(n + i) * 2 + 1] - warm.layout[i * 2 + 1];
-        const spread = Math.sqrt(displacement(warm.layout, warm.layout.map(() => 0)).mean ** 2);
-        assert.ok(Math.hypot(dx, dy) < spread / 2, `new point ${i} is ${Math.hypot(dx, dy)} from its source (layout radius ${spread})`);
+        const q = n + i;
+        const near = Array.from({ length: n }, (_, j) => j)
+          .sort((a, b) => Math.hypot(warm.layout[a * 2] - warm.layout[q * 2], warm.layout[a * 2 + 1] - warm.layout[q * 2 + 1]) - Math.hypot(warm.layout[b * 2] - warm.layout[q * 2], warm.layout[b * 2 + 1] - warm.layout[q * 2 + 1]))
+          .slice(0, 10);
+        const same = near.filter((j) => labels[j] === labels[i]).length;
+        assert.ok(same >= 9, `new point ${i}: ${same}/10 of its 2-D neighbours are in its cluster`);
       }
     });
   }
