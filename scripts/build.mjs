@@ -51,7 +51,9 @@ const nodeEntries = [
   ['src/runtime/jobs/launcher.ts', 'dist/launcher.js'],
   ['src/cli/main.ts', 'dist/cli.js'],
   ['src/sdk/index.ts', 'dist/sdk.js'],
+  ['src/api/index.ts', 'dist/api.js'],
   ['src/runtime/training/job.ts', 'dist/trainer.js'],
+  ['src/runtime/projection/worker.ts', 'dist/projectionWorker.js'],
   // Test code never ships: the packaged (production) build leaves the suite out.
   ...(production ? [] : [['test/exthost/suite.ts', 'out/test/suite.js']]),
 ];

@@ -10,6 +10,7 @@ import { registerDatasetCommands } from './dataset';
 import { registerFollowCommand } from './follow';
 import { registerImportCommand } from './import';
 import { registerMcpCommand } from './mcp';
+import { registerServerCommand } from './server';
 
 declare const TUNESTUDIO_VERSION: string;
 export const VERSION = typeof TUNESTUDIO_VERSION === 'string' ? TUNESTUDIO_VERSION : '0.0.0-dev';
@@ -37,6 +38,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerFollowCommand(program, ctx);
   registerImportCommand(program, ctx);
   registerMcpCommand(program, ctx);
+  registerServerCommand(program, ctx);
   return program;
 }
 

@@ -103,7 +103,7 @@ export async function superviseInForeground(ctx: CliContext, f: ForegroundOption
     on: { onOutput: (stream, text) => (stream === 'stderr' ? process.stderr : process.stdout).write(text) },
     log: (m) => process.stderr.write(`tunestudio: ${m}\n`),
   });
-  let started: { pid: number; startToken: string | null };
+  let started: { pid: number | null; startToken: string | null };
   try {
     started = runner.start();
   } catch (e) {
@@ -120,7 +120,7 @@ export async function superviseInForeground(ctx: CliContext, f: ForegroundOption
       runner.cancel('interrupted (Ctrl-C)');
     } else {
       try {
-        process.kill(-started.pid, 'SIGKILL');
+        if (started.pid !== null) process.kill(-started.pid, 'SIGKILL');
       } catch {
         /* gone */
       }

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { Ctx } from './ctx';
 import { Runtime } from './runtime';
 import { registerTerminalEnv } from './terminalEnv';
+import { registerLanguageModelTools } from './lmTools';
 import { StatusPanel } from './panels/statusPanel';
 import { ComparePanel } from './panels/comparePanel';
 import { DashboardPanel } from './panels/dashboardPanel';
@@ -68,6 +69,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<TuneSt
   const ctx = new Ctx(context, runtime, output);
   // Terminals get the Python client, the `tunestudio` command and the store (issue 15).
   context.subscriptions.push(registerTerminalEnv(context, runtime));
+  // Agents: the tool catalogue as language-model tools (issue 16).
+  context.subscriptions.push(registerLanguageModelTools(runtime));
   for (const commands of [runtimeCommands, datasetCommands, trainingCommands, runCommands, jobCommands, alertCommands]) commands.register(ctx);
 
   // Not awaited: activation stays fast; views and commands wait for the runtime themselves.

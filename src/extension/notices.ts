@@ -43,7 +43,14 @@ export function alertToast(alerts: Alert[], run: RunNow | null, graceS: number |
           .join('; ')}${alerts.length > 3 ? '; …' : ''}`;
   const base = `Tune Studio: ${what}`;
   if (run && run.status !== 'running') {
-    return { message: `${base} — the run has ${run.status === 'finished' ? 'finished' : `ended (${run.status})`}.`, actions: ['Open Dashboard', 'Acknowledge'] };
+    // A trainer that honours the stop is often gone before the toast shows: say who ended it.
+    const ended =
+      run.status === 'stopped' && run.stop_request?.source === 'watcher'
+        ? 'the watcher stopped the run'
+        : run.status === 'finished'
+          ? 'the run has finished'
+          : `the run has ended (${run.status})`;
+    return { message: `${base} — ${ended}.`, actions: ['Open Dashboard', 'Acknowledge'] };
   }
   if (run?.stop_request) {
     const who = run.stop_request.source === 'watcher' ? 'the watcher is stopping the run' : run.stop_request.source === 'user' ? 'the run is being stopped (you asked)' : 'the run is being stopped';

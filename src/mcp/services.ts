@@ -41,6 +41,39 @@ export interface AgentServicesOptions {
   log?: (level: string, msg: string) => void;
 }
 
+/**
+ * The agent services over services someone else already holds (the runtime's
+ * RunsService and AlertsService on its connection): jobs are queued through a
+ * JobsService without a scheduler (the holder's scheduler starts them and
+ * honours cancel requests written to the store).
+ */
+export function agentServicesOver(o: { storeDir: string; root: string; db: Database.Database; queries: () => Queries; runs: RunsService; alerts: AlertsService; trusted: () => boolean; supervised?: Set<string> }): AgentServices {
+  const watchDb = openDatabase(o.storeDir);
+  const dataVersion = watchDb.prepare('PRAGMA data_version').pluck();
+  const jobs = new JobsService({ db: o.db, storeDir: o.storeDir, trusted: o.trusted, baseDir: () => o.root });
+  return {
+    storeDir: o.storeDir,
+    root: path.resolve(o.root),
+    db: o.db,
+    get queries() {
+      return o.queries();
+    },
+    runs: o.runs,
+    alerts: o.alerts,
+    jobs,
+    dataVersion: () => Number(dataVersion.get()),
+    reap: () => {
+      try {
+        reapCrashedRuns(o.db, { skip: o.supervised });
+      } catch {
+        /* busy store: answer with what is there */
+      }
+    },
+    presets: { list: listPresets, spec: specFromPreset },
+    close: () => watchDb.close(),
+  };
+}
+
 export function openAgentServices(o: AgentServicesOptions): AgentServices {
   const db = openDatabase(o.storeDir);
   const watchDb = openDatabase(o.storeDir);

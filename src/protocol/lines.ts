@@ -10,6 +10,7 @@
 //   @tunestudio {"checkpoint": {"step": 10, "path": "...", "metrics": {"eval/loss": 1.2}}}
 //   @tunestudio {"watch": {"metric": "train/loss", "nan": true}}
 //   @tunestudio {"stop": {"reason": "custom watcher: accuracy collapsed"}}
+//   @tunestudio {"embedding": {"name": "probe/hidden", "step": 100, "ids": ["a", "b", "c"], "file": "emb_100.npy"}}
 //
 // The tokens NaN, Infinity and -Infinity are accepted as numbers (Python's
 // json.dumps writes them). Browser-safe: no node imports.
@@ -31,6 +32,22 @@ export interface ProtocolMessage {
   status?: string;
   /** The program is ending itself because one of its own rules said so: the run ends as `stopped`. */
   stop?: { reason?: string };
+  /** A snapshot of embeddings for the map: inline `vectors`, or a `.npy` / `.safetensors` `file` beside the log. */
+  embedding?: EmbeddingMessage;
+}
+
+export interface EmbeddingMessage {
+  /** The space: one map layer per name (e.g. "probe/hidden"). */
+  name: string;
+  step?: number;
+  /** One id per vector: the same id in two snapshots is the same point (it moves instead of reappearing). */
+  ids: string[];
+  labels?: string[];
+  vectors?: number[][];
+  /** Relative to the folder of the log. */
+  file?: string;
+  /** The tensor to read from a .safetensors file holding several. */
+  tensor?: string;
 }
 
 export type ParseResult = { ok: true; message: ProtocolMessage } | { ok: false; error: string };
@@ -57,14 +74,14 @@ export function parseProtocolLine(line: string): ParseResult {
     return { ok: false, error: 'expected a JSON object' };
   }
   const m = value as Record<string, unknown>;
-  const known = ['step', 'metrics', 'config', 'alert', 'progress', 'sample', 'checkpoint', 'watch', 'status', 'stop'];
+  const known = ['step', 'metrics', 'config', 'alert', 'progress', 'sample', 'checkpoint', 'watch', 'status', 'stop', 'embedding'];
   if (!Object.keys(m).some((k) => known.includes(k))) {
     return { ok: false, error: `no known key (expected one of ${known.join(', ')})` };
   }
   if (m.step !== undefined && !(typeof m.step === 'number' && Number.isInteger(m.step) && m.step >= 0)) {
     return { ok: false, error: `"step" must be a non-negative integer, got ${JSON.stringify(m.step)}` };
   }
-  for (const k of ['metrics', 'config', 'alert', 'progress', 'sample', 'checkpoint', 'watch', 'stop']) {
+  for (const k of ['metrics', 'config', 'alert', 'progress', 'sample', 'checkpoint', 'watch', 'stop', 'embedding']) {
     if (m[k] !== undefined && (typeof m[k] !== 'object' || m[k] === null || Array.isArray(m[k]))) {
       return { ok: false, error: `"${k}" must be a JSON object` };
     }
@@ -78,7 +95,24 @@ export function parseProtocolLine(line: string): ParseResult {
   if (m.status !== undefined && typeof m.status !== 'string') return { ok: false, error: '"status" must be a string' };
   const watch = m.watch as Record<string, unknown> | undefined;
   if (watch && typeof watch.metric !== 'string') return { ok: false, error: '"watch.metric" must be a string' };
+  const embeddingError = m.embedding === undefined ? null : checkEmbedding(m.embedding as Record<string, unknown>);
+  if (embeddingError) return { ok: false, error: embeddingError };
   return { ok: true, message: m as ProtocolMessage };
+}
+
+function checkEmbedding(e: Record<string, unknown>): string | null {
+  const strings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (typeof e.name !== 'string' || !e.name) return '"embedding.name" must be a non-empty string';
+  if (e.step !== undefined && !(typeof e.step === 'number' && Number.isInteger(e.step) && e.step >= 0)) return '"embedding.step" must be a non-negative integer';
+  if (!strings(e.ids)) return '"embedding.ids" must be an array of strings';
+  if (e.labels !== undefined && !strings(e.labels)) return '"embedding.labels" must be an array of strings';
+  if ((e.vectors === undefined) === (e.file === undefined)) return '"embedding" needs exactly one of "vectors" (inline) or "file" (.npy or .safetensors beside the log)';
+  if (e.file !== undefined && typeof e.file !== 'string') return '"embedding.file" must be a string';
+  if (e.tensor !== undefined && typeof e.tensor !== 'string') return '"embedding.tensor" must be a string';
+  if (e.vectors !== undefined && !(Array.isArray(e.vectors) && e.vectors.every((v) => Array.isArray(v) && v.every((x) => typeof x === 'number')))) {
+    return '"embedding.vectors" must be an array of number arrays';
+  }
+  return null;
 }
 
 /** Formats a message as one protocol line (without the newline). Non-finite numbers become NaN/Infinity tokens. */

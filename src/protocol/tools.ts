@@ -5,6 +5,7 @@
 // (a test holds package.json equal to it), and the handlers behind both are
 // one module (src/mcp/tools.ts). Pure data: no node or vscode imports.
 
+import { RequestType } from 'vscode-jsonrpc';
 import { JOB_STATES } from './jobs';
 import { RUN_STATUSES } from './tracking';
 
@@ -433,7 +434,7 @@ export function languageModelToolContributions(): Array<Record<string, unknown>>
   return TOOLS.map((t) => ({
     name: LM_TOOL_PREFIX + t.name,
     displayName: t.title,
-    toolReferenceName: t.name,
+    toolReferenceName: LM_TOOL_PREFIX + t.name,
     modelDescription: t.description,
     userDescription: t.title,
     canBeReferencedInPrompt: true,
@@ -441,4 +442,21 @@ export function languageModelToolContributions(): Array<Record<string, unknown>>
     tags: [TOOL_SET_REFERENCE, ...(t.permission === 'read' ? ['read'] : [t.permission])],
     inputSchema: t.inputSchema,
   }));
+}
+
+// ------------------------------------------------------------ runtime request
+
+export interface ToolCallParams {
+  /** A catalogue name (list_runs), not the VS Code name. */
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+/** A tool's result, or its error (cause and fix) as a value: a refused call is an answer, not a failed request. */
+export type ToolCallResult = { ok: true; result: Record<string, unknown> } | { ok: false; error: string };
+
+/** The extension's language-model tools run the catalogue's handlers in the runtime through this request. */
+export namespace ToolCallRequest {
+  export const method = 'tunestudio/tools/call' as const;
+  export const type = new RequestType<ToolCallParams, ToolCallResult, void>(method);
 }

@@ -6,6 +6,7 @@ import * as tracking from './tracking/service';
 import * as jobs from './jobs/service';
 import * as datasets from './datasets';
 import * as follow from './follow/service';
+import * as agentTools from '../mcp/runtimeTools';
 
 export function registerServices(ctx: RuntimeContext): void {
   let jobsFace: ReturnType<typeof jobs.register> | null = null;
@@ -13,5 +14,6 @@ export function registerServices(ctx: RuntimeContext): void {
   const trackingService = tracking.register(ctx);
   jobsFace = jobs.register(ctx, trackingService);
   follow.register(ctx, trackingService);
+  agentTools.register(ctx, trackingService);
   datasets.register(ctx);
 }

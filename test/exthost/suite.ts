@@ -7,10 +7,12 @@
 import Mocha from 'mocha';
 import { activationTests } from './activation';
 import { datasetTests } from './datasets';
+import { firstTenTests } from './firstTen';
 import { runtimeTests } from './runtime';
 import { statusPanelTests } from './statusPanel';
 import { startupBench } from './startupBench';
 import { uiTests } from './ui';
+import { lmToolsTests } from './lmTools';
 
 export function run(): Promise<void> {
   // `npm run bench startup` reuses this entry to time a cold activation.
@@ -24,6 +26,8 @@ export function run(): Promise<void> {
   statusPanelTests();
   uiTests();
   datasetTests();
+  lmToolsTests();
+  firstTenTests();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures ? reject(new Error(`${failures} extension-host test(s) failed`)) : resolve()));
   });

@@ -5,6 +5,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import Ajv from 'ajv';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -13,18 +14,43 @@ import { TOOLS } from '../../src/protocol/tools';
 import { openDatabase } from '../../src/runtime/store/db';
 import { Tracker } from '../../src/runtime/tracking/tracker';
 import { CLI, ROOT, cliJson } from '../helpers/cli';
-import { tmpDir } from '../helpers/tmp';
 
 export const TRAINER = path.join(ROOT, 'examples', 'agent-sweep', 'trainer.js');
 
 interface Ws {
   dir: string;
   store: string;
+  /** Run before the folder is removed, newest first: clients close, then leftover jobs are killed. */
+  cleanups: Array<() => Promise<void> | void>;
 }
 
-function workspace(t: TestContext): Ws {
-  const dir = tmpDir(t);
-  return { dir, store: path.join(dir, '.tunestudio') };
+export function workspace(t: TestContext): Ws {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunestudio-mcp-'));
+  const ws: Ws = { dir, store: path.join(dir, '.tunestudio'), cleanups: [] };
+  t.after(async () => {
+    for (const c of ws.cleanups.reverse()) await c();
+    killLeftoverJobs(ws.store);
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+  });
+  return ws;
+}
+
+/** A failed test may leave jobs running (jobs outlive the server by design): their process groups are ended here. */
+function killLeftoverJobs(store: string): void {
+  if (!fs.existsSync(path.join(store, 'studio.db'))) return;
+  const db = openDatabase(store);
+  try {
+    const pids = db.prepare(`SELECT pid FROM jobs WHERE pid IS NOT NULL AND state IN ('starting', 'running')`).pluck().all() as number[];
+    for (const pid of pids) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  } finally {
+    db.close();
+  }
 }
 
 type Reply = { isError?: boolean; structuredContent?: Record<string, unknown>; content: Array<{ type: string; text?: string }> };
@@ -49,7 +75,7 @@ export async function startMcp(t: TestContext, ws: Ws, extra: string[] = []): Pr
   transport.stderr?.on('data', (d) => (err += d));
   const client = new Client({ name: 'tunestudio-test', version: '1.0.0' });
   await client.connect(transport);
-  t.after(() => client.close());
+  ws.cleanups.push(() => client.close());
   const call = async (name: string, args: Record<string, unknown> = {}) => (await client.callTool({ name, arguments: args }, undefined, { timeout: 120_000 })) as Reply;
   return {
     client,
@@ -119,7 +145,8 @@ test("every tool's real output validates against its output schema (a sweep of r
   assert.equal(goodEnd.job!.state, 'completed');
   assert.equal(goodEnd.run!.status, 'finished');
 
-  const bad = (await check('submit_job', { command: trainer(0.3), name: 'lr-0.3', project: 'sweep', config: { lr: 0.3 }, watchers: nanWatch })) as { job: Job };
+  // It never ends by itself: only the NaN watcher can stop it.
+  const bad = (await check('submit_job', { command: trainer(0.3, { steps: 100000, intervalMs: 20 }), name: 'lr-0.3', project: 'sweep', config: { lr: 0.3 }, watchers: nanWatch })) as { job: Job };
   const alert = (await check('wait', { job: bad.job.id, until: ['alert'], after_alert: 0, timeout_s: 60 })) as Wait;
   assert.equal(alert.event, 'alert');
   assert.equal(alert.alerts[0].metric, 'train/loss');
@@ -180,7 +207,7 @@ test('wait returns on a timeout when nothing happens, and at once for a run that
   const ws = workspace(t);
   const db = openDatabase(ws.store);
   const tracker = new Tracker(db);
-  t.after(() => {
+  ws.cleanups.push(() => {
     tracker.close();
     db.close();
   });
@@ -194,7 +221,8 @@ test('wait returns on a timeout when nothing happens, and at once for a run that
   assert.equal(w.run!.status, 'running');
 
   // An alert raised while the call waits wakes it (store change, not a timer of the caller).
-  const pending = m.ok<Wait>('wait', { run: run.id, until: ['alert'], timeout_s: 60 });
+  // after_alert: the newest alert the caller has seen (none), so an alert raised before the call starts is not missed either.
+  const pending = m.ok<Wait>('wait', { run: run.id, until: ['alert'], after_alert: w.next_after, timeout_s: 60 });
   setImmediate(() => {
     tracker.alert(run.id, { title: 'loss spiked', metric: 'train/loss', step: 1, level: 'warn', reason: 'spike' });
     tracker.flush();
@@ -214,7 +242,7 @@ test('a refused action stays refused, says how to allow it, and changes nothing'
   const ws = workspace(t);
   const db = openDatabase(ws.store);
   const tracker = new Tracker(db);
-  t.after(() => {
+  ws.cleanups.push(() => {
     tracker.close();
     db.close();
   });
@@ -266,7 +294,7 @@ test('lists are cut to the reply budget with total and a cursor; paging sees eve
   const ws = workspace(t);
   const db = openDatabase(ws.store);
   const tracker = new Tracker(db);
-  t.after(() => {
+  ws.cleanups.push(() => {
     tracker.close();
     db.close();
   });
@@ -319,7 +347,7 @@ test('resources: one summary per run, readable by id through the template', asyn
   const ws = workspace(t);
   const db = openDatabase(ws.store);
   const tracker = new Tracker(db);
-  t.after(() => {
+  ws.cleanups.push(() => {
     tracker.close();
     db.close();
   });

@@ -17,15 +17,20 @@ function rel(from: string, to: string): string {
   return r.startsWith('.') ? r : `./${r}`;
 }
 
+/** The built-in trainer makes this model from code (src/runtime/training/hub.ts DEMO_MODEL_ID). */
+const DEMO_MODEL_ID = 'tunestudio/tiny-gpt2-demo';
+
 async function pickModel(base: vscode.Uri): Promise<string | undefined> {
   const choice = await vscode.window.showQuickPick(
     [
+      { label: '$(beaker) The tiny demo model', description: `${DEMO_MODEL_ID}: made on this machine, no download; trains in seconds (it learns, but writes nonsense)`, id: 'demo' },
       { label: '$(folder) A local model folder…', description: 'config.json, model.safetensors and tokenizer.json (GPT-2 family)', id: 'folder' },
       { label: '$(cloud-download) A Hugging Face model id…', description: 'e.g. gpt2, distilgpt2 — downloaded once into the store', id: 'hub' },
     ],
     { title: 'New Training Run (1/4): base model', placeHolder: 'Which model gets the LoRA adapter?', ignoreFocusOut: true },
   );
   if (!choice) return undefined;
+  if (choice.id === 'demo') return DEMO_MODEL_ID;
   if (choice.id === 'hub') {
     return vscode.window.showInputBox({
       title: 'New Training Run (1/4): Hugging Face model id',
@@ -150,5 +155,6 @@ export function register(ctx: Ctx): void {
     }
     const job = await runtime.request(JobSubmitRequest.type, { spec: { kind: 'builtin', train_config: target.fsPath, watchers: [{ metric: 'train/loss', nan: true }] } });
     void vscode.window.showInformationMessage(`Training '${job.name}' queued as job ${job.id}${job.queue_position && job.queue_position > 1 ? ` (#${job.queue_position} in the queue)` : ''}.`);
+    return job;
   });
 }

@@ -19,7 +19,7 @@
 import type { ControlCommandName } from '../../protocol/control';
 import type { CreatedParsers } from '../ingest/spec';
 import type { Tracker } from '../tracking/tracker';
-import { Supervisor, type JobOutcome, type SupervisedCommand, type SupervisorCallbacks } from './supervisor';
+import { Supervisor, type JobOutcome, type RemoteProcess, type SupervisedCommand, type SupervisorCallbacks } from './supervisor';
 
 /** Maps a job outcome to the run's final status. */
 export function runStatusFor(state: JobOutcome['state']): 'finished' | 'failed' | 'cancelled' | 'stopped' {
@@ -70,6 +70,8 @@ export interface JobRunnerOptions {
   log?: (msg: string) => void;
   resourceIntervalMs?: number;
   pollMs?: number;
+  /** The job runs on another backend (Slurm); see Supervisor. */
+  remote?: RemoteProcess;
   /** Finish the run with the outcome (default true). */
   settleRun?: boolean;
 }
@@ -99,12 +101,13 @@ export class JobRunner {
       log: o.log,
       resourceIntervalMs: o.resourceIntervalMs,
       pollMs: o.pollMs,
+      remote: o.remote,
     });
     this.settled = new Promise((r) => (this.resolveSettled = r));
   }
 
   /** Starts (or adopts) the process; the positions then commit with every flush. */
-  start(): { pid: number; startToken: string | null } {
+  start(): { pid: number | null; startToken: string | null } {
     const o = this.o;
     if (o.saveOffsets) {
       const save = o.saveOffsets;
@@ -120,7 +123,7 @@ export class JobRunner {
         }
       });
     }
-    let started: { pid: number; startToken: string | null };
+    let started: { pid: number | null; startToken: string | null };
     try {
       started = this.sup.start();
     } catch (e) {
@@ -128,7 +131,7 @@ export class JobRunner {
       throw e;
     }
     // Which process the run is, so the crash reaper can tell it from a recycled pid.
-    if (!o.adopt) o.tracker.setProcess(o.runId, started.pid, started.startToken);
+    if (!o.adopt && started.pid !== null) o.tracker.setProcess(o.runId, started.pid, started.startToken);
     void this.sup.done.then((outcome) => {
       // Finishing the run flushes the last points; the hook still runs then, so the final positions commit with them.
       if (o.settleRun !== false) o.tracker.finishRun(o.runId, runStatusFor(outcome.state), { exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason });

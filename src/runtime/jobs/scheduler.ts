@@ -3,7 +3,10 @@
 // each through a JobRunner (one job → one run), persists progress, acts on
 // cancel requests, and on taking the lease adopts jobs left running by a
 // previous holder (same pid and process start time) or settles them
-// truthfully. Every other runtime (or `tunestudio serve`) only reads, and
+// truthfully. A job with "backend": "slurm" is submitted with sbatch and
+// followed by the same JobRunner through a RemoteProcess (slurm.ts); it
+// takes no local slot (Slurm queues it), and is re-adopted by its Slurm job
+// id (slurm.json in its folder). Every other runtime (or `tunestudio serve`) only reads, and
 // takes over when the holder's heartbeat stops.
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
@@ -22,7 +25,9 @@ import { JobStore, jobDir, type JobRow } from './jobStore';
 import { Lease, readLease, type LeaseInfo } from './lease';
 import { trainerEnv } from './paths';
 import type { ResolvedSpec } from './spec';
-import { FILES, type JobOutcome } from './supervisor';
+import { FILES, type JobOutcome, type RemoteProcess } from './supervisor';
+import { JOB_ENV } from '../../protocol/control';
+import { SlurmPoller, readSlurmRecord, slurmRemote, submitSlurmJob, type JobBackendName } from './slurm';
 
 export { LEASE_NAME, readLease, type LeaseInfo } from './lease';
 export { runStatusFor } from './jobRunner';
@@ -46,6 +51,10 @@ export interface SchedulerOptions {
   /** Environment added to every job (under its spec's own env): the trainer's backend setting, the model cache. */
   jobEnv?: () => Record<string, string>;
   gpuPolling?: boolean;
+  /** The backend of a job whose spec names none (the tuneStudio.jobs.backend setting; default local). */
+  defaultBackend?: () => JobBackendName;
+  /** At most one squeue/sacct poll per this many ms (default 10 s). */
+  slurmPollMs?: number;
 }
 
 interface Active {
@@ -54,6 +63,8 @@ interface Active {
   runId: string;
   lastPersist: number;
   lastProgressWrite: number;
+  /** Slurm jobs: what the Jobs view shows (job id, partition, node, queue reason). */
+  slurm?: { id: string; remote: ReturnType<typeof slurmRemote>; shown: string };
 }
 
 export class Scheduler {
@@ -69,6 +80,7 @@ export class Scheduler {
   private gpu: GpuPoller | null = null;
   private stopped = true;
   private ticking = false;
+  private slurmPoller: SlurmPoller | null = null;
 
   constructor(private readonly o: SchedulerOptions) {
     this.id = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -152,6 +164,16 @@ export class Scheduler {
       const dir = jobDir(this.o.storeDir, job.id);
       const alive = job.pid !== null && isSameProcess(job.pid, job.pid_start);
       const recorded = fs.existsSync(path.join(dir, FILES.exit));
+      const slurmRec = this.backendOf(JSON.parse(job.spec) as ResolvedSpec) === 'slurm' ? readSlurmRecord(dir) : null;
+      if (job.run_id && slurmRec) {
+        this.o.log('info', `adopting job ${job.id} (${job.name}): Slurm job ${slurmRec.slurm_job_id}`);
+        try {
+          this.run(job, job.run_id, { pid: 0, startToken: null, offset: job.log_offset, tailers: job.tailer_offsets });
+        } catch (e) {
+          this.settleLost(job, `could not adopt Slurm job ${slurmRec.slurm_job_id} after a runtime restart: ${(e as Error).message}`);
+        }
+        continue;
+      }
       if (job.run_id && job.pid !== null && (alive || recorded)) {
         this.o.log('info', `adopting job ${job.id} (${job.name}), pid ${job.pid}${alive ? '' : ' (already ended; reading its log and exit record)'}`);
         try {
@@ -175,9 +197,21 @@ export class Scheduler {
 
   // ------------------------------------------------------------ starting
 
+  private backendOf(spec: ResolvedSpec): JobBackendName {
+    return spec.backend ?? this.o.defaultBackend?.() ?? 'local';
+  }
+
+  private get localActive(): number {
+    let n = 0;
+    for (const a of this.active.values()) if (!a.slurm) n++;
+    return n;
+  }
+
   private startQueued(): void {
-    while (this.active.size < Math.max(1, this.o.slots())) {
+    while (true) {
       const next = this.jobs.nextQueued();
+      // Slurm queues its jobs itself; only local jobs wait for a local slot.
+      if (next && this.backendOf(JSON.parse(next.spec) as ResolvedSpec) !== 'slurm' && this.localActive >= Math.max(1, this.o.slots())) return;
       if (!next) return;
       if (!this.o.trusted()) {
         if (!this.untrustedNoticeGiven) {
@@ -204,7 +238,7 @@ export class Scheduler {
         if (fs.existsSync(p)) fs.renameSync(p, path.join(dir, f.replace(/(\.\w+)$/, `.attempt${job.attempt}$1`)));
       }
     }
-    for (const f of [FILES.control, FILES.exit, FILES.progress]) fs.rmSync(path.join(dir, f), { force: true });
+    for (const f of [FILES.control, FILES.exit, FILES.progress, 'slurm.json']) fs.rmSync(path.join(dir, f), { force: true });
     let runId: string | null = null;
     try {
       const run = createJobRun(this.o.tracker, {
@@ -236,12 +270,47 @@ export class Scheduler {
       offsets: adopt?.tailers ? (JSON.parse(adopt.tailers) as Array<Record<string, number>>) : undefined,
     });
     let a: Active | null = null;
+    const dir = jobDir(this.o.storeDir, job.id);
+    const env = { ...(this.o.jobEnv?.() ?? trainerEnv(this.o.storeDir)), ...(spec.env ?? {}) };
+    let slurm: Active['slurm'];
+    let remote: RemoteProcess | undefined;
+    if (this.backendOf(spec) === 'slurm') {
+      let rec = adopt ? readSlurmRecord(dir) : null;
+      if (!rec) {
+        rec = submitSlurmJob({
+          jobDir: dir,
+          jobName: spec.name,
+          argv: spec.command,
+          cwd: spec.cwd,
+          // What the supervisor gives a local job's environment, for the launcher on the node to pass on.
+          env: {
+            PYTHONUNBUFFERED: '1',
+            ...env,
+            [JOB_ENV.supervised]: '1',
+            [JOB_ENV.runId]: runId,
+            [JOB_ENV.jobDir]: dir,
+            [JOB_ENV.control]: path.join(dir, FILES.control),
+            [JOB_ENV.progress]: path.join(dir, FILES.progress),
+            [JOB_ENV.jobId]: job.id,
+          },
+          graceS: spec.grace_s,
+          slurm: spec.slurm ?? {},
+          nodePath: this.o.nodePath ?? process.execPath,
+          launcher: this.o.launcher,
+        });
+      }
+      this.slurmPoller ??= new SlurmPoller({ minIntervalMs: this.o.slurmPollMs, log: (m) => this.o.log('warn', m), onChange: () => this.showSlurm() });
+      const r = slurmRemote(this.slurmPoller, rec.slurm_job_id, { log: (m) => this.o.log('warn', `job ${job.id}: ${m}`) });
+      remote = r;
+      slurm = { id: rec.slurm_job_id, remote: r, shown: '' };
+    }
     const runner = new JobRunner({
       tracker: this.o.tracker,
       runId,
       jobDir: jobDir(this.o.storeDir, job.id),
       jobId: job.id,
-      command: { argv: spec.command, cwd: spec.cwd, env: { ...(this.o.jobEnv?.() ?? trainerEnv(this.o.storeDir)), ...(spec.env ?? {}) }, stallTimeoutS: spec.stall_timeout_s, graceS: spec.grace_s },
+      command: { argv: spec.command, cwd: spec.cwd, env, stallTimeoutS: spec.stall_timeout_s, graceS: spec.grace_s },
+      remote,
       parsers,
       launcher: this.o.launcher,
       nodePath: this.o.nodePath,
@@ -257,10 +326,15 @@ export class Scheduler {
       log: (m) => this.o.log('warn', `job ${job.id}: ${m}`),
     });
     const started = runner.start();
-    a = { job, runner, runId, lastPersist: 0, lastProgressWrite: 0 };
+    a = { job, runner, runId, lastPersist: 0, lastProgressWrite: 0, slurm };
     this.active.set(job.id, a);
     this.o.supervisedRuns?.add(runId);
-    if (!adopt) {
+    if (slurm) {
+      // 'starting' until Slurm runs it (showSlurm moves it on).
+      if (!adopt) this.jobs.update(job.id, { state: 'starting', pid: null, pid_start: null, log_offset: 0, status_text: `Slurm job ${slurm.id}: submitted` });
+      else this.jobs.update(job.id, { supervisor: this.id });
+      this.o.log('info', `job ${job.id} (${job.name}) ${adopt ? 'adopted' : 'submitted'}: Slurm job ${slurm.id}, run ${runId}`);
+    } else if (!adopt) {
       this.jobs.update(job.id, { state: 'running', pid: started.pid, pid_start: started.startToken, log_offset: 0 });
       this.o.log('info', `job ${job.id} (${job.name}) started: pid ${started.pid}, run ${runId}`);
     } else {
@@ -269,6 +343,22 @@ export class Scheduler {
     const active = a;
     void runner.settled.then((outcome) => this.settle(active, outcome));
     this.o.onChange(['jobs', 'runs']);
+  }
+
+  /** Slurm's view of each Slurm job into its row: state (starting while queued), and "Slurm job ID · partition · node · reason". */
+  private showSlurm(): void {
+    let changed = false;
+    for (const a of this.active.values()) {
+      if (!a.slurm) continue;
+      const i = a.slurm.remote.info();
+      const phase = a.slurm.remote.phase();
+      const text = [`Slurm job ${a.slurm.id}`, i.state, i.partition, i.node, phase === 'queued' && i.reason ? `waiting: ${i.reason}` : null].filter(Boolean).join(' · ');
+      if (text === a.slurm.shown) continue;
+      a.slurm.shown = text;
+      changed = true;
+      this.jobs.update(a.job.id, { status_text: text.slice(0, 200), ...(phase === 'running' ? { state: 'running' as JobState } : {}) });
+    }
+    if (changed) this.o.onChange(['jobs']);
   }
 
   private writeProgress(a: Active, force: boolean): void {
@@ -294,6 +384,7 @@ export class Scheduler {
     if (this.active.get(a.job.id) !== a) return; // detached meanwhile (lost lease, stop)
     this.active.delete(a.job.id);
     this.o.supervisedRuns?.delete(a.runId);
+    if (a.slurm) this.slurmPoller?.unwatch(a.slurm.id);
     const sup = a.runner.sup;
     this.jobs.update(a.job.id, {
       state: outcome.state as JobState,
@@ -360,6 +451,7 @@ export class Scheduler {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.gpu?.stop();
+    this.slurmPoller?.stop();
     // Points still buffered commit with the offsets (the hooks); then nothing of theirs is pending.
     this.o.tracker.tryFlush();
     for (const a of this.active.values()) {

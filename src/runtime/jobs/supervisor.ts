@@ -4,6 +4,9 @@
 // log, watches heartbeats (output, metrics, progress.json), detects stalls,
 // honours stop requests, ends the job through Termination (control → SIGTERM
 // → SIGKILL), and decides the outcome truthfully from the recorded exit.
+// A job on another backend (Slurm) is the same code with a RemoteProcess:
+// liveness and signals come from it instead of a local pid, and its final
+// state (a time limit, a node failure) is taken over the launcher's record.
 // Adopting a job after a runtime restart is the same code path: it follows
 // the file from where it stopped. One job into one run (create, watchers,
 // offsets committed with the points, settle) is JobRunner's, above this.
@@ -74,6 +77,8 @@ export interface SupervisorOptions {
   log?: (msg: string) => void;
   /** Sample CPU/memory of the process tree every this many ms (0: never). */
   resourceIntervalMs?: number;
+  /** The job runs elsewhere (Slurm): follow its files, ask this for liveness and signals. */
+  remote?: RemoteProcess;
 }
 
 export interface SupervisorCallbacks {
@@ -90,6 +95,16 @@ export interface SupervisorCallbacks {
 }
 
 export type OutputStreamName = 'stdout' | 'stderr';
+
+/** A job process this machine cannot see (a Slurm job): what the supervisor needs of it. */
+export interface RemoteProcess {
+  /** queued: waiting for resources (no stall detection); ended: gone for good. */
+  phase(): 'queued' | 'running' | 'ended';
+  /** SIGTERM: ask the batch step to end (the launcher turns it into a control stop); SIGKILL: end it. */
+  signal(sig: 'SIGTERM' | 'SIGKILL'): void;
+  /** Once ended: what the backend says about how (null: nothing beyond the launcher's record). */
+  outcome(): { state: JobOutcomeState; reason: string | null; exitCode: number | null } | null;
+}
 
 export const FILES = {
   output: 'output.log',
@@ -165,6 +180,8 @@ export class Supervisor {
     this.streams = [stream('stdout', this.files.output, o.adopt?.offset ?? 0)];
     if (o.splitStderr || o.output?.stderr) this.streams.push(stream('stderr', this.files.stderr, o.adopt?.stderrOffset ?? 0));
     this.ingest = new RunIngest(o.tracker, o.runId);
+    // Embedding snapshot files sit beside the log.
+    this.ingest.embeddingDir = path.dirname(this.files.output);
     this.lines = new LineIngest(o.parsers);
     this.ingest.onProgress = (current, total) => {
       this.progress = { current, total };
@@ -210,8 +227,10 @@ export class Supervisor {
   }
 
   /** Starts (or adopts) the process and the supervision loop. */
-  start(): { pid: number; startToken: string | null } {
-    if (this.o.adopt) {
+  start(): { pid: number | null; startToken: string | null } {
+    if (this.o.remote) {
+      this.lastBeat = Date.now();
+    } else if (this.o.adopt) {
       this.pid = this.o.adopt.pid;
       this.startToken = this.o.adopt.startToken;
       this.lastBeat = Date.now();
@@ -229,7 +248,7 @@ export class Supervisor {
     // Each poll's events as one batch, like output chunks: a flush never splits them from their offsets.
     for (const t of this.o.tailers ?? []) t.start((events) => this.o.tracker.batch(() => this.handleEvents(events)), { intervalMs: 1000 });
     this.tick();
-    return { pid: this.pid!, startToken: this.startToken };
+    return { pid: this.pid, startToken: this.startToken };
   }
 
   private spawn(): void {
@@ -301,7 +320,11 @@ export class Supervisor {
     if (this.termination.begin('cancel', reason)) this.tick();
   }
 
-  private signalGroup(sig: NodeJS.Signals): void {
+  private signalGroup(sig: 'SIGTERM' | 'SIGKILL'): void {
+    if (this.o.remote) {
+      if (this.o.remote.phase() !== 'ended') this.o.remote.signal(sig);
+      return;
+    }
     if (!this.pid || !this.alive()) return;
     try {
       killProcessGroup(this.pid, sig);
@@ -311,6 +334,7 @@ export class Supervisor {
   }
 
   private alive(): boolean {
+    if (this.o.remote) return this.o.remote.phase() !== 'ended';
     if (!this.pid) return false;
     if (this.child) return this.childExit === null;
     return isSameProcess(this.pid, this.startToken);
@@ -334,6 +358,8 @@ export class Supervisor {
         const stop = this.o.tracker.stopRequested(this.o.runId);
         if (stop) this.termination.begin('stop', stop.reason, now);
       }
+      // Waiting in a Slurm queue is not a stall.
+      if (this.o.remote?.phase() === 'queued') this.lastBeat = now;
       if (!this.termination.requested && now - this.lastBeat > this.stallMs && this.alive()) this.stalled(now);
       if (this.alive()) this.termination.tick(now);
       else void this.finish();
@@ -478,7 +504,7 @@ export class Supervisor {
       this.log(unreadable);
     }
     // Nothing of the job's group may outlive it (dataloader workers, grandchildren).
-    if (this.pid && groupAlive(this.pid)) {
+    if (!this.o.remote && this.pid && groupAlive(this.pid)) {
       try {
         killProcessGroup(this.pid, 'SIGKILL');
       } catch (e) {
@@ -511,6 +537,12 @@ export class Supervisor {
     if (t?.kind === 'cancel') return { ...base, state: 'cancelled', reason: t.reason, errorSummary: null };
     if (t?.kind === 'stop') return { ...base, state: 'stopped', reason: `stopped: ${t.reason}`, errorSummary: null };
     if (t?.kind === 'stall') return { ...base, state: 'failed', reason: t.reason, errorSummary: errorSummary(this.tail) };
+    // The backend knows what the launcher cannot: a time limit, a node failure, a cancel outside Tune Studio.
+    const r = this.o.remote?.outcome();
+    if (r && r.state !== 'completed') {
+      const code = exit.code ?? r.exitCode;
+      return { exitCode: code, signal: exit.signal, state: r.state, reason: r.reason ?? (code !== null ? `exit code ${code}` : 'failed'), errorSummary: r.state === 'cancelled' ? null : errorSummary(this.tail) };
+    }
     if (exit.code === 0 && !exit.signal) return { ...base, state: 'completed', reason: null, errorSummary: null };
     const reason = exit.error
       ? exit.error

@@ -31,7 +31,7 @@ export function pca(x: Float32Array, n: number, d: number, k: number, rng: Rng, 
     for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) coords[i * d + t] = x[i * d + t] - mean[t];
     return { coords, dims: d, explained: [] };
   }
-  const m = Math.min(n, opts.maxSample ?? 8192);
+  const m = Math.min(n, opts.maxSample ?? 2048);
   const rows = sampleRows(n, m, rng);
   const s = new Float32Array(m * d);
   let total = 0;
@@ -48,7 +48,7 @@ export function pca(x: Float32Array, n: number, d: number, k: number, rng: Rng, 
   for (let i = 0; i < omega.length; i++) omega[i] = rng.gauss();
   let q = mulSampleBy(s, m, d, omega, l); // m × l
   orthonormalizeColumns(q, m, l);
-  for (let it = 0; it < (opts.powerIterations ?? 3); it++) {
+  for (let it = 0; it < (opts.powerIterations ?? 1); it++) {
     const z = mulSampleTransposedBy(s, m, d, q, l); // d × l
     orthonormalizeColumns(z, d, l);
     q = mulSampleBy(s, m, d, z, l);
@@ -87,15 +87,12 @@ export function pca(x: Float32Array, n: number, d: number, k: number, rng: Rng, 
   }
   const coords = new Float32Array(n * kk);
   const row = new Float64Array(d);
+  const proj = new Float64Array(kk);
   for (let i = 0; i < n; i++) {
     const o = i * d;
     for (let t = 0; t < d; t++) row[t] = x[o + t] - mean[t];
-    for (let j = 0; j < kk; j++) {
-      const co = j * d;
-      let acc = 0;
-      for (let t = 0; t < d; t++) acc += row[t] * comps[co + t];
-      coords[i * kk + j] = acc;
-    }
+    dotRows(row, comps, d, kk, proj, 0);
+    for (let j = 0; j < kk; j++) coords[i * kk + j] = proj[j];
   }
   return { coords, dims: kk, explained };
 }
@@ -114,25 +111,75 @@ function sampleRows(n: number, m: number, rng: Rng): Int32Array {
   return idx.slice(0, m).sort();
 }
 
-/** S (m × d) times W (d × l) → m × l. */
+/** S (m × d) times W (d × l) → m × l, as dot products against Wᵀ, four columns at a time. */
 function mulSampleBy(s: Float32Array, m: number, d: number, w: Float64Array, l: number): Float64Array {
+  const wt = new Float64Array(l * d);
+  for (let t = 0; t < d; t++) for (let a = 0; a < l; a++) wt[a * d + t] = w[t * l + a];
   const out = new Float64Array(m * l);
+  const row = new Float64Array(d);
   for (let r = 0; r < m; r++) {
     const so = r * d;
-    const oo = r * l;
-    for (let t = 0; t < d; t++) {
-      const v = s[so + t];
-      const wo = t * l;
-      for (let a = 0; a < l; a++) out[oo + a] += v * w[wo + a];
-    }
+    for (let t = 0; t < d; t++) row[t] = s[so + t];
+    dotRows(row, wt, d, l, out, r * l);
   }
   return out;
 }
 
-/** Sᵀ (d × m) times Q (m × l) → d × l. */
+/** out[o + a] = row · wt[a] for every row a of wt (l × d); four rows per pass share each read of `row`. */
+function dotRows(row: Float64Array, wt: Float64Array, d: number, l: number, out: Float64Array, o: number): void {
+  let a = 0;
+  for (; a + 4 <= l; a += 4) {
+    const o0 = a * d;
+    const o1 = o0 + d;
+    const o2 = o1 + d;
+    const o3 = o2 + d;
+    let c0 = 0;
+    let c1 = 0;
+    let c2 = 0;
+    let c3 = 0;
+    for (let t = 0; t < d; t++) {
+      const v = row[t];
+      c0 += v * wt[o0 + t];
+      c1 += v * wt[o1 + t];
+      c2 += v * wt[o2 + t];
+      c3 += v * wt[o3 + t];
+    }
+    out[o + a] = c0;
+    out[o + a + 1] = c1;
+    out[o + a + 2] = c2;
+    out[o + a + 3] = c3;
+  }
+  for (; a < l; a++) {
+    const oa = a * d;
+    let c = 0;
+    for (let t = 0; t < d; t++) c += row[t] * wt[oa + t];
+    out[o + a] = c;
+  }
+}
+
+/** Sᵀ (d × m) times Q (m × l) → d × l, four sample rows per pass over the output. */
 function mulSampleTransposedBy(s: Float32Array, m: number, d: number, q: Float64Array, l: number): Float64Array {
   const out = new Float64Array(d * l);
-  for (let r = 0; r < m; r++) {
+  let r = 0;
+  for (; r + 4 <= m; r += 4) {
+    const s0 = r * d;
+    const s1 = s0 + d;
+    const s2 = s1 + d;
+    const s3 = s2 + d;
+    const q0 = r * l;
+    const q1 = q0 + l;
+    const q2 = q1 + l;
+    const q3 = q2 + l;
+    for (let t = 0; t < d; t++) {
+      const v0 = s[s0 + t];
+      const v1 = s[s1 + t];
+      const v2 = s[s2 + t];
+      const v3 = s[s3 + t];
+      const oo = t * l;
+      for (let a = 0; a < l; a++) out[oo + a] += v0 * q[q0 + a] + v1 * q[q1 + a] + v2 * q[q2 + a] + v3 * q[q3 + a];
+    }
+  }
+  for (; r < m; r++) {
     const so = r * d;
     const qo = r * l;
     for (let t = 0; t < d; t++) {

@@ -314,6 +314,64 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    description: 'team server: hashed API tokens with roles, who wrote each run, and per-client point batch watermarks (a replayed batch is applied once)',
+    up(db) {
+      db.exec(`
+        CREATE TABLE api_tokens (
+          id INTEGER PRIMARY KEY,
+          name TEXT NOT NULL UNIQUE,
+          role TEXT NOT NULL CHECK (role IN ('read','write','admin')),
+          hash TEXT NOT NULL UNIQUE,
+          created_at TEXT NOT NULL,
+          last_used_at TEXT
+        );
+        CREATE TABLE run_writers (
+          run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+          token_name TEXT NOT NULL,
+          created_at TEXT NOT NULL
+        );
+        CREATE TABLE point_watermarks (
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          client TEXT NOT NULL,
+          seq INTEGER NOT NULL,
+          PRIMARY KEY (run_id, client)
+        );
+      `);
+    },
+  },
+  {
+    version: 8,
+    description: 'projection: embedding snapshots a run sends (vectors as float32 blobs) and computed layouts keyed by their input, so a map reopens without recomputing',
+    up(db) {
+      db.exec(`
+        CREATE TABLE embedding_snapshots (
+          id INTEGER PRIMARY KEY,
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          space TEXT NOT NULL,
+          step INTEGER,
+          count INTEGER NOT NULL,
+          dim INTEGER NOT NULL,
+          ids TEXT NOT NULL,
+          labels TEXT,
+          vectors BLOB NOT NULL,
+          source TEXT NOT NULL,
+          created_at TEXT NOT NULL
+        );
+        CREATE INDEX embedding_snapshots_run ON embedding_snapshots(run_id, space, step);
+        CREATE TABLE embedding_layouts (
+          key TEXT PRIMARY KEY,
+          snapshot_id INTEGER REFERENCES embedding_snapshots(id) ON DELETE CASCADE,
+          method TEXT NOT NULL,
+          count INTEGER NOT NULL,
+          layout BLOB NOT NULL,
+          info TEXT NOT NULL,
+          created_at TEXT NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -2,7 +2,8 @@
 // Face dict lines, regex presets, tfevents) to its run: every source goes
 // through the same Tracker.log, so watchers see numbers from any source.
 import type { IngestEvent } from '../ingest/types';
-import type { ProtocolMessage } from '../../protocol/lines';
+import type { EmbeddingMessage, ProtocolMessage } from '../../protocol/lines';
+import { EmbeddingSnapshotStore, readEmbeddingMessage } from '../projection/sources';
 import type { Tracker } from './tracker';
 import { unreadableNote } from '../../protocol/unreadable';
 import { WatchError } from './watchers';
@@ -21,6 +22,8 @@ export class RunIngest {
   onProgress?: (current: number, total: number | undefined) => void;
   /** Called with a free-form status text from the trainer. */
   onStatus?: (text: string) => void;
+  /** Folder an `embedding` message's file is read from and confined to (the job's folder); unset: only inline vectors are read. */
+  embeddingDir?: string;
 
   constructor(
     private readonly tracker: Tracker,
@@ -90,8 +93,22 @@ export class RunIngest {
     if (m.checkpoint) {
       this.tracker.addArtifact(this.runId, { kind: 'checkpoint', step: m.checkpoint.step ?? m.step, path: m.checkpoint.path, data: m.checkpoint.metrics ?? {} });
     }
+    if (m.embedding) this.embedding(m.embedding, m.embedding.step ?? m.step);
     if (m.status) this.onStatus?.(m.status);
     if (m.stop) this.tracker.requestStop(this.runId, 'program', m.stop.reason ?? 'the program stopped itself');
+  }
+
+  /** Stores an embedding snapshot with the run (the map reads it); a bad one is counted and said, like a malformed line. */
+  private embedding(e: EmbeddingMessage, step: number | undefined): void {
+    try {
+      if (e.file !== undefined && this.embeddingDir === undefined) {
+        throw new Error(`Embedding snapshot '${e.name}': files are read only for jobs Tune Studio runs (it needs the job folder); send the vectors inline.`);
+      }
+      const set = readEmbeddingMessage(e, this.embeddingDir ?? '.');
+      new EmbeddingSnapshotStore(() => this.tracker.db).add(this.runId, e.name, step ?? null, set, set.source);
+    } catch (err) {
+      this.malformed(`embedding: ${(err as Error).message}`);
+    }
   }
 
   /** "N lines looked like Trainer logs but none could be read: …" when that is so (no metric read, some lines malformed). */

@@ -11,7 +11,7 @@ import schema from '../../../schemas/tunetrain.schema.json';
 import { TRAINING_BACKENDS, type BackendPreference } from './backend-names';
 import { isDatasetFolder } from './data';
 import { gpt2ParamCount, normaliseTargetModules, parseGpt2Config, type Gpt2Config, type TargetModule } from './gpt2-config';
-import { classifyModelSpec, findCachedModel, hubDefaults, missingModelFiles, modelSearchPlaces, REQUIRED_MODEL_FILES, type HubOptions } from './hub';
+import { classifyModelSpec, DEMO_MODEL_ID, demoModel, findCachedModel, hubDefaults, missingModelFiles, modelSearchPlaces, REQUIRED_MODEL_FILES, type HubOptions } from './hub';
 import { readSafetensorsHeader } from './safetensors';
 
 /** The config file as written (every field but model, dataset and output optional). */
@@ -316,7 +316,7 @@ export function checkTrainConfig(config: unknown, configFileDir: string, opts: C
       const hub: HubOptions = { ...opts.hub, ...(raw.hub?.offline !== undefined ? { offline: raw.hub.offline } : {}), revision: raw.revision };
       if (raw.hub?.cache_dir) hub.cacheDir = path.resolve(configFileDir, raw.hub.cache_dir);
       if (raw.hub?.local_dirs) hub.localDirs = raw.hub.local_dirs.map((d) => path.resolve(configFileDir, d));
-      const found = findCachedModel(spec.id, hub);
+      const found = spec.id === DEMO_MODEL_ID ? demoModel(hub) : findCachedModel(spec.id, hub);
       if (found) folder = found.folder;
       else if (hubDefaults(hub).offline) {
         add('/model', `Model '${spec.id}' is not in any local cache and offline mode is on (looked in ${modelSearchPlaces(spec.id, hub).map((p) => p.dir).join(', ')}).`);

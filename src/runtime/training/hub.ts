@@ -65,7 +65,8 @@ export class ModelNotAvailableError extends Error {
 export const DEMO_MODEL_ID = 'tunestudio/tiny-gpt2-demo';
 const DEMO_MODEL = { nLayer: 2, nEmbd: 32, nHead: 4, nPositions: 64, seed: 2024 } as const;
 
-function demoModel(opts: HubOptions): ResolvedModel {
+/** The demo model's folder, made first if it is not there yet (milliseconds; no network). */
+export function demoModel(opts: HubOptions = {}): ResolvedModel {
   const d = hubDefaults(opts);
   const dest = path.join(d.cacheDir, flat(DEMO_MODEL_ID), 'generated-v1');
   if (missingModelFiles(dest).length) {

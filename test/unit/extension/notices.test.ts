@@ -40,6 +40,9 @@ test('a dead run gets no Stop Run; a running one with no stop does', () => {
   const dead = alertToast([nan], { status: 'failed', stop_request: null }, 10);
   assert.match(dead.message, /— the run has ended \(failed\)\.$/);
   assert.ok(!dead.actions.includes('Stop Run'));
+  const stoppedByWatcher = alertToast([nan], { status: 'stopped', stop_request: { source: 'watcher', reason: 'train/loss is NaN' } }, 10);
+  assert.equal(stoppedByWatcher.message, "Tune Studio: run 'demo': train/loss is NaN at step 60 — the watcher stopped the run.");
+  assert.ok(!stoppedByWatcher.actions.includes('Stop Run'));
   const live = alertToast([{ ...nan, level: 'warn', title: 'spike' }], { status: 'running', stop_request: null }, 10);
   assert.deepEqual(live.actions, ['Open Dashboard', 'Stop Run', 'Acknowledge']);
 });
