@@ -25,10 +25,15 @@
 //        BENCH_DASHBOARD_BASELINE=0 (skip the raw-points baseline: 15 s a load at 10k, a crash at 100k),
 //        BENCH_DASHBOARD_SRC=dir (build the page from another tree, e.g. `git archive` of the commit before),
 //        BENCH_DASHBOARD_SCREENSHOT=file.png, BENCH_DASHBOARD_TRACE=1 (request/answer times),
-//        BENCH_DASHBOARD_PROFILE=file.cpuprofile (the page's CPU profile up to first paint)
+//        BENCH_DASHBOARD_PROFILE=file.cpuprofile (the page's CPU profile up to first paint),
+//        BENCH_DASHBOARD_PREFETCH=0 (the host before: no first overview with the init; with BENCH_DASHBOARD_SRC
+//        of the commit before, the page and host as they were)
+// First paint = every chart on screen drawn with its data (the page's
+// `tunestudio:first-paint` mark, set the frame after that draw), from navigation.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { openDatabase } from '../src/runtime/store/db';
 import { Queries } from '../src/runtime/tracking/queries';
@@ -40,7 +45,8 @@ import { Store } from '../src/runtime/store/store';
 import type { AppendedMetric } from '../src/protocol/live';
 import type { HistoryParams, HistoryResult } from '../src/protocol/tracking';
 import { LivePublisher } from '../src/runtime/tracking/live';
-import type { DashboardRun, DashboardToHost, DashboardToWebview } from '../src/protocol/webview';
+import type { DashboardOverview, DashboardRun, DashboardToHost, DashboardToWebview } from '../src/protocol/webview';
+import { EarlyPoints, firstOverviewParams } from '../src/extension/panels/dashboardPrefetch';
 import { median, ratio, saveResults, workDir } from './lib';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -58,8 +64,10 @@ const WITH_BASELINE = process.env.BENCH_DASHBOARD_BASELINE !== '0';
 const LIVE_METRICS = 20;
 const LIVE_FLUSH_MS = 250;
 const LIVE_SECONDS = Number(process.env.BENCH_DASHBOARD_LIVE_SECONDS || 5);
+/** As dashboardPanel.ts: the host fetches the first charts' overview while the page loads (BENCH_DASHBOARD_PREFETCH=0: as before). */
+const PREFETCH = process.env.BENCH_DASHBOARD_PREFETCH !== '0';
 
-function buildStore(dir: string, POINTS: number): { db: Database.Database; tracker: Tracker; runIds: string[]; seconds: number } {
+function buildStore(dir: string, POINTS: number): { dir: string; db: Database.Database; tracker: Tracker; runIds: string[]; seconds: number } {
   const t0 = performance.now();
   const db = openDatabase(dir);
   const tracker = new Tracker(db, { flushIntervalMs: 60_000, flushPoints: 1e9 });
@@ -86,7 +94,7 @@ function buildStore(dir: string, POINTS: number): { db: Database.Database; track
   tracker.flush();
   // As the store of a finished training looks: the write-ahead log checkpointed into the database.
   db.pragma('wal_checkpoint(TRUNCATE)');
-  return { db, tracker, runIds, seconds: (performance.now() - t0) / 1000 };
+  return { dir, db, tracker, runIds, seconds: (performance.now() - t0) / 1000 };
 }
 
 /**
@@ -172,6 +180,7 @@ async function measure(
   runs: DashboardRun[],
   mode: 'ours' | 'baseline',
   points: number,
+  prefetcher: Prefetcher,
 ): Promise<ModeResult> {
   const live = store.runIds[0];
   let liveStep = points + (mode === 'baseline' ? 1000 : 0);
@@ -187,16 +196,32 @@ async function measure(
       if (process.env.BENCH_DASHBOARD_TRACE)
         await page.addInitScript(`window.__trace = [];
           const t = (what) => window.__trace.push(what + ' ' + Math.round(performance.now()));
-          window.addEventListener('message', (e) => e.data && e.data.type === 'response' && t('answer#' + e.data.id));
+          window.addEventListener('message', (e) => e.data && (e.data.type === 'response' ? t('answer#' + e.data.id) : e.data.type === 'init' && t('init' + (e.data.overview ? '+overview' : ''))));
           document.addEventListener('DOMContentLoaded', () => t('dom'));
           const orig = window.acquireVsCodeApi;
           Object.defineProperty(window, 'acquireVsCodeApi', { configurable: true, set(f) { this._a = f; }, get() { const f = this._a; return () => { t('script'); const api = f(); const p = api.postMessage; api.postMessage = (m) => { if (m.type === 'request') t('request#' + m.id + '(' + (m.params.metrics || []).length + ' metrics, ' + m.params.maxPoints + ' pts)'); p(m); }; return api; }; } });`);
       let sent = 0;
+      // As the panel: when it sets the page's html, the host asks the runtime for the runs, their metric names and
+      // (PREFETCH) the first charts' overview, while the page loads; the page's ready gets them with the init. Started
+      // when the browser requests the page, so it runs beside the page's load (the runtime is another process).
+      // The queries run in a worker thread on its own connection: in this thread they would hold up the page's own
+      // load (this process serves it), which in VS Code they do not.
+      let opening: Promise<Prefetched> | undefined;
+      const prefetch = () => prefetcher.run({ dir: store.dir, store: `${points}`, runIds: runs.map((r) => r.id), baseline: mode === 'baseline' });
+      page.on('request', (r) => {
+        if (!opening && r.url() === url) opening = prefetch();
+      });
       // Replies go back as one JSON string, as VS Code's postMessage serializes them (playwright's own
       // serialization of large nested arrays is several times slower than the page's work).
-      await page.exposeFunction('__tsHost', (m: DashboardToHost | { type: 'history'; reqId: number; params: HistoryParams }): DashboardToWebview[] | string => {
-        // As the host does: the runs and their metric names were fetched while the page loaded.
-        if (m.type === 'ready') return [{ type: 'init', runs, metrics: q.metricNames(runs.map((r) => r.id)) }, { type: 'alerts', alerts: [] }];
+      await page.exposeFunction('__tsHost', async (m: DashboardToHost | { type: 'history'; reqId: number; params: HistoryParams }): Promise<DashboardToWebview[] | string> => {
+        if (m.type === 'ready') {
+          const pre = await (opening ?? prefetch());
+          sent += pre.points;
+          if (process.env.BENCH_DASHBOARD_TRACE && pre.overview) console.log(`  prefetched the first overview in ${pre.ms} ms (${pre.overview.length} bytes)`);
+          // The overview crosses as the JSON text it was written as (one string, as VS Code's postMessage does).
+          const init = JSON.stringify({ type: 'init', runs, metrics: pre.metrics });
+          return `[${pre.overview ? `${init.slice(0, -1)},"overview":${pre.overview}}` : init},${JSON.stringify({ type: 'alerts', alerts: [] })}]`;
+        }
         // 'history' with reqId: the page before the typed IPC (BENCH_DASHBOARD_DIST).
         if (m.type !== 'request' && m.type !== 'history') return [];
         const p = m.params;
@@ -298,6 +323,9 @@ class BenchHost {
   readonly counts = { runtimeToHost: 0, webviewToHost: 0, hostToWebview: 0, hostToRuntime: 0 };
   readonly byType: Record<string, number> = {};
   private runsTimer: NodeJS.Timeout | undefined;
+  private opening: Promise<{ runs: DashboardRun[]; metrics: string[]; overview?: DashboardOverview }> | undefined;
+  /** As the panel: live points held until the page has its init. */
+  private early: EarlyPoints | undefined = new EarlyPoints();
   constructor(
     private readonly page: import('playwright-core').Page,
     private readonly handlers: Map<string, (p: unknown) => unknown>,
@@ -329,9 +357,20 @@ class BenchHost {
     return list.filter((r) => this.runIds.includes(r.id)).map((r) => ({ id: r.id, name: r.name, project: r.project, status: r.status, reason: r.reason, created_at: r.created_at, ended_at: r.ended_at }));
   }
 
-  /** As the panel does when it is created: the runtime pushes this dashboard's runs' points. */
+  /** As the panel does when it is created: the runtime pushes this dashboard's runs' points; the page's init is fetched. */
   async subscribe(): Promise<void> {
     await this.request('tunestudio/metrics/subscribe', { key: 'bench', runIds: this.runIds });
+    this.opening = this.prefetch();
+  }
+
+  /** As dashboardPanel.ts's prefetch: runs, metric names, the first charts' overview. */
+  private async prefetch(): Promise<{ runs: DashboardRun[]; metrics: string[]; overview?: DashboardOverview }> {
+    const runs = await this.runs();
+    const names = await this.request<HistoryResult>('tunestudio/runs/history', { runIds: this.runIds, metrics: [], maxPoints: 4 });
+    const params = PREFETCH ? firstOverviewParams(this.runIds, names.metrics) : undefined;
+    if (!params) return { runs, metrics: names.metrics };
+    const result = await this.request<HistoryResult>('tunestudio/runs/history', params);
+    return { runs, metrics: names.metrics, overview: { metrics: params.metrics!, maxPoints: params.maxPoints, result } };
   }
 
   async fromWebview(m: DashboardToHost | { type: 'history'; reqId: number; params: HistoryParams }): Promise<void> {
@@ -343,9 +382,12 @@ class BenchHost {
       return;
     }
     if (m.type === 'ready') {
-      const runs = await this.runs();
-      const names = await this.request<HistoryResult>('tunestudio/runs/history', { runIds: this.runIds, metrics: [], maxPoints: 4 });
-      this.post({ type: 'init', runs, metrics: names.metrics });
+      const pre = await (this.opening ?? this.prefetch());
+      this.opening = undefined;
+      this.post({ type: 'init', runs: pre.runs, metrics: pre.metrics, overview: pre.overview });
+      const early = this.early?.take(this.runIds) ?? [];
+      this.early = undefined;
+      if (early.length) this.post({ type: 'appended', appended: early });
       for (const run of this.runIds) await this.request('tunestudio/alerts/list', { run, limit: 200 });
       this.post({ type: 'alerts', alerts: [] });
     } else if (m.type === 'request') {
@@ -358,7 +400,8 @@ class BenchHost {
     this.count('runtimeToHost', method);
     if (method === 'tunestudio/metricsAppended') {
       const mine = (p as { appended: AppendedMetric[] }).appended.filter((a) => this.runIds.includes(a.runId));
-      if (mine.length) this.post({ type: 'appended', appended: mine });
+      if (mine.length && this.early) this.early.add(mine);
+      else if (mine.length) this.post({ type: 'appended', appended: mine });
     } else if (method === 'tunestudio/dataChanged') {
       const d = p as { kinds: string[]; runIds?: string[] };
       if (d.kinds.includes('runs') && (!d.runIds || d.runIds.some((id) => this.runIds.includes(id))) && !this.runsTimer) {
@@ -459,6 +502,68 @@ async function measureMessages(browser: import('playwright-core').Browser, url: 
   }
 }
 
+/** What the host has for the page's init: metric names, the first overview (its JSON text), how long it took. */
+interface Prefetched {
+  metrics: string[];
+  overview?: string;
+  points: number;
+  ms: number;
+}
+
+/** The host's prefetch (runtime queries) in a worker thread, as the runtime is another process than the page's. */
+class Prefetcher {
+  // tsx's CommonJS hook, so the worker can load this .ts file.
+  private readonly worker = new Worker(`require('tsx/cjs'); require(${JSON.stringify(__filename)});`, { eval: true });
+  private next = 1;
+  private readonly waiting = new Map<number, (p: Prefetched) => void>();
+  constructor() {
+    this.worker.on('message', (m: Prefetched & { id: number }) => {
+      this.waiting.get(m.id)?.(m);
+      this.waiting.delete(m.id);
+    });
+    this.worker.unref();
+  }
+  run(job: PrefetchJob): Promise<Prefetched> {
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.worker.postMessage({ id, ...job });
+    });
+  }
+  close(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+interface PrefetchJob {
+  dir: string;
+  /** Which store in `dir` (each scale builds its own there): a new one gets a new connection. */
+  store: string;
+  runIds: string[];
+  baseline: boolean;
+}
+
+/** The worker's side: dashboardPanel.ts's prefetch, on a read-only connection of its own per store. */
+function prefetchWorker(): void {
+  let open: { key: string; q: Queries } | undefined;
+  parentPort!.on('message', (job: PrefetchJob & { id: number }) => {
+    const t0 = performance.now();
+    const key = `${job.dir}\u0000${job.store}`;
+    if (open?.key !== key) {
+      open?.q.db.close();
+      open = { key, q: new Queries(openDatabase(job.dir, { readonly: true })) };
+    }
+    const q = open.q;
+    const metrics = q.metricNames(job.runIds);
+    const params = PREFETCH ? firstOverviewParams(job.runIds, metrics) : undefined;
+    if (!params) return parentPort!.postMessage({ id: job.id, metrics, points: 0, ms: Math.round(performance.now() - t0) });
+    const maxPoints = job.baseline ? Number.MAX_SAFE_INTEGER : params.maxPoints;
+    const series = job.runIds.flatMap((id) => params.metrics!.map((mm) => q.history(id, mm, { maxPoints }))).filter((s) => s.total > 0);
+    const overview: DashboardOverview = { metrics: params.metrics!, maxPoints, result: { series, metrics } };
+    parentPort!.postMessage({ id: job.id, metrics, overview: JSON.stringify(overview), points: series.reduce((n, s) => n + s.steps.length, 0), ms: Math.round(performance.now() - t0) });
+  });
+}
+
 async function main(): Promise<void> {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'webviews', 'dashboard.js'))) throw new Error('dist/webviews/dashboard.js is missing: run `node scripts/build.mjs` first.');
   const { chromium } = await import('playwright-core');
@@ -468,6 +573,7 @@ async function main(): Promise<void> {
   const rows: Array<Record<string, string | number>> = [];
   const saved: Record<string, unknown> = { runs: RUNS, metrics: METRICS, viewport: '1400x900', first_paint_limit_s: FIRST_PAINT_LIMIT_MS / 1000 };
   const r1 = (x: number) => Math.round(x * 10) / 10;
+  const prefetcher = new Prefetcher();
   try {
     {
       const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
@@ -491,7 +597,7 @@ async function main(): Promise<void> {
       for (const mode of WITH_BASELINE ? (['ours', 'baseline'] as const) : (['ours'] as const)) {
         const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
         try {
-          res[mode] = await measure(browser, srv.url, store, q, runs, mode, points);
+          res[mode] = await measure(browser, srv.url, store, q, runs, mode, points, prefetcher);
         } finally {
           // A browser whose renderer crashed may never answer close(): do not wait for it forever.
           await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 15_000).unref())]);
@@ -522,6 +628,7 @@ async function main(): Promise<void> {
     }
   } finally {
     srv.close();
+    await prefetcher.close();
   }
   console.table(rows);
   // A page built from another tree (the commit before a change) is saved beside, not over, the figures of this tree.
@@ -529,6 +636,8 @@ async function main(): Promise<void> {
   saveResults(process.env.BENCH_DASHBOARD_SRC ? 'dashboard_page_before' : 'dashboard', saved);
 }
 
+if (!isMainThread) prefetchWorker();
+else
 main().then(
   // A crashed browser can leave handles open: the figures are saved, so leave.
   () => process.exit(0),

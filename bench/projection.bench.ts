@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     /* first run */
   }
   const results: Record<string, unknown> = Object.fromEntries(Object.entries(previous).filter(([k]) => /^n\d+$/.test(k)));
-  Object.assign(results, { dims, method, loadAverage: os.loadavg().map((v) => +v.toFixed(2)) });
+  Object.assign(results, { dims, method });
   const table: Array<Record<string, string | number>> = [];
   const engine = new LayoutEngine();
   for (const n of sizes) {
@@ -83,10 +83,30 @@ async function main(): Promise<void> {
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
     const oursQ = measure(x, n, ours.layout);
     const entry: Record<string, unknown> = {
+      // The machine is shared: the load average says how much of it the run had.
+      loadAverage: os.loadavg().map((v) => +v.toFixed(2)),
       ours: { ms: Math.round(oursMs), ...oursQ, knn: ours.info.knn, timingsMs: ours.info.timingsMs, peakRssMb: Math.round(peakRssMb), rssBeforeMb: Math.round(rssBefore / 2 ** 20) },
     };
+    // A live update: every vector drifts a little and 1 % new points join; warm-started from the layout above.
+    const extra = Math.max(1, Math.round(n / 100));
+    const drift = new Rng(n + 1);
+    const next = new Float32Array((n + extra) * dims);
+    for (let i = 0; i < n * dims; i++) next[i] = x[i] + drift.gauss() * 0.05;
+    for (let i = 0; i < extra; i++) for (let t = 0; t < dims; t++) next[(n + i) * dims + t] = x[i * dims + t] + drift.gauss() * 0.1;
+    const previousIndex = Int32Array.from({ length: n + extra }, (_, i) => (i < n ? i : -1));
+    let tw = performance.now();
+    const warm = await engine.layout('bench', { data: next, n: n + extra, dims }, { options: { method, seed: 1 }, warm: { layout: ours.layout, previousIndex } });
+    const warmMs = performance.now() - tw;
+    entry.warmUpdate = { ms: Math.round(warmMs), newPoints: extra, moved: warm.info.moved, trustworthiness: warm.info.quality.trustworthiness, timingsMs: warm.info.timingsMs };
+    console.log(`n=${n}: warm update (+${extra} points, drift) ${(warmMs / 1000).toFixed(2)} s, points moved ${warm.info.moved?.mean.toFixed(4)} of the layout radius on average`);
     table.push({ n, impl: `ours (${method})`, s: +(oursMs / 1000).toFixed(2), trust: +oursQ.trustworthiness.toFixed(4), knnRecall: +oursQ.knnRecall.toFixed(4), triplet: +oursQ.tripletAccuracy.toFixed(4) });
     if (n <= baselineMax) {
+      tw = performance.now();
+      const ourUmap = await engine.layout('bench-umap', { data: x, n, dims }, { options: { method: 'umap', seed: 1 } });
+      const ourUmapMs = performance.now() - tw;
+      const ourUmapQ = measure(x, n, ourUmap.layout);
+      entry.oursUmap = { ms: Math.round(ourUmapMs), ...ourUmapQ };
+      table.push({ n, impl: 'ours (umap)', s: +(ourUmapMs / 1000).toFixed(2), trust: +ourUmapQ.trustworthiness.toFixed(4), knnRecall: +ourUmapQ.knnRecall.toFixed(4), triplet: +ourUmapQ.tripletAccuracy.toFixed(4) });
       const data = rows(x, n);
       const seeded = new Rng(1);
       let t = performance.now();

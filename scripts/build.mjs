@@ -53,6 +53,8 @@ const nodeEntries = [
   ['src/sdk/index.ts', 'dist/sdk.js'],
   ['src/api/index.ts', 'dist/api.js'],
   ['src/runtime/training/job.ts', 'dist/trainer.js'],
+  // The "Demo trainer" job preset runs it (src/runtime/jobs/presets.ts).
+  ['src/runtime/training/demoTrainer.ts', 'dist/demoTrainer.js'],
   ['src/runtime/projection/worker.ts', 'dist/projectionWorker.js'],
   // Test code never ships: the packaged (production) build leaves the suite out.
   ...(production ? [] : [['test/exthost/suite.ts', 'out/test/suite.js']]),

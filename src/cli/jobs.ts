@@ -18,6 +18,40 @@ function jsonOut(v: unknown): void {
 }
 
 
+interface SlurmCliOptions {
+  slurm?: boolean;
+  local?: boolean;
+  partition?: string;
+  gpus?: string;
+  gres?: string;
+  cpus?: string;
+  mem?: string;
+  time?: string;
+  account?: string;
+  qos?: string;
+  constraint?: string;
+  sbatchArg: string[];
+}
+
+/** `--slurm --partition gpu --time 4:00:00 …` → {backend: 'slurm', slurm: {…}} (each option one sbatch option). */
+export function slurmOverrides(o: SlurmCliOptions): Record<string, unknown> {
+  if (o.slurm && o.local) throw new CliError('give --slurm or --local, not both', 2);
+  const slurm: Record<string, unknown> = {};
+  for (const k of ['partition', 'gpus', 'gres', 'mem', 'time', 'account', 'qos', 'constraint'] as const) if (o[k] !== undefined) slurm[k] = o[k];
+  if (o.cpus !== undefined) {
+    const n = Number(o.cpus);
+    if (!Number.isInteger(n) || n < 1) throw new CliError(`--cpus must be a whole number of CPUs, got '${o.cpus}'`, 2);
+    slurm.cpus = n;
+  }
+  if (o.sbatchArg.length) slurm.extra_args = o.sbatchArg;
+  if (o.local) {
+    if (Object.keys(slurm).length) throw new CliError('Slurm options (--partition, --time, …) were given with --local; drop --local to run on Slurm', 2);
+    return { backend: 'local' };
+  }
+  if (!o.slurm && !Object.keys(slurm).length) return {};
+  return { backend: 'slurm', ...(Object.keys(slurm).length ? { slurm } : {}) };
+}
+
 export function registerJobCommands(program: Command, ctx: CliContext): void {
   /** The CLI is its user's own hand: always trusted; inline commands resolve against the current folder. */
   const service = () => new JobsService({ db: ctx.database(), storeDir: ctx.storeDir, trusted: () => true, baseDir: () => process.cwd() });
@@ -33,7 +67,19 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .option('--parser <spec>', 'protocol, hf, regex:lightning, regex:ace-step, tfevents:DIR (repeatable)', collect, [])
     .option('--stall-timeout <seconds>', 'fail the job after this long without output or progress (default 600)')
     .option('--grace <seconds>', 'seconds between asking to stop, SIGTERM and SIGKILL (default 10)')
-    .action((args: string[], o: { name?: string; project?: string; priority?: string; watch: string[]; parser: string[]; stallTimeout?: string; grace?: string }) => {
+    .option('--slurm', 'run it on Slurm (sbatch); the options below imply it')
+    .option('--local', 'run it on this machine, whatever the spec or the setting says')
+    .option('--partition <name>', 'Slurm partition')
+    .option('--gpus <n>', 'Slurm --gpus, e.g. 1 or a100:2')
+    .option('--gres <spec>', 'Slurm --gres, e.g. gpu:1')
+    .option('--cpus <n>', 'Slurm --cpus-per-task')
+    .option('--mem <size>', 'Slurm --mem, e.g. 16G')
+    .option('--time <limit>', 'Slurm --time, e.g. 4:00:00')
+    .option('--account <name>', 'Slurm --account')
+    .option('--qos <name>', 'Slurm --qos')
+    .option('--constraint <expr>', 'Slurm --constraint')
+    .option('--sbatch-arg <arg>', 'one more sbatch argument, e.g. --sbatch-arg=--exclusive (repeatable)', collect, [])
+    .action((args: string[], o: { name?: string; project?: string; priority?: string; watch: string[]; parser: string[]; stallTimeout?: string; grace?: string } & SlurmCliOptions) => {
       if (!args.length) throw new CliError('give a *.tunejob.json file or a command after --, e.g. tunestudio submit -- python train.py', 2);
       const isFile = args.length === 1 && /\.tunejob\.json$/i.test(args[0]);
       const over: Record<string, unknown> = {};
@@ -44,6 +90,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
       if (o.grace !== undefined) over.grace_s = seconds('--grace', o.grace);
       if (o.parser.length) over.parsers = o.parser.map(parserSpec);
       if (o.watch.length) over.watchers = parseWatchArgs(o.watch).map((w) => ({ metric: w.metric, ...w.opts }));
+      Object.assign(over, slurmOverrides(o));
       const jobs = service();
       let job;
       try {

@@ -10,6 +10,7 @@ import { registerDatasetCommands } from './dataset';
 import { registerFollowCommand } from './follow';
 import { registerImportCommand } from './import';
 import { registerMcpCommand } from './mcp';
+import { registerSweepCommand } from './sweep';
 import { registerServerCommand } from './server';
 
 declare const TUNESTUDIO_VERSION: string;
@@ -38,6 +39,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerFollowCommand(program, ctx);
   registerImportCommand(program, ctx);
   registerMcpCommand(program, ctx);
+  registerSweepCommand(program, ctx);
   registerServerCommand(program, ctx);
   return program;
 }

@@ -29,9 +29,12 @@ export function registerMcpCommand(program: Command, ctx: CliContext): void {
     .option('--allow <actions>', 'let agents start and stop work: submit, stop or submit,stop (default: read only)')
     .option('--root <dir>', 'workspace folder: relative paths resolve here and must stay inside (default: the folder holding the store)')
     .option('--no-schedule', 'with --allow submit, only queue jobs (another scheduler — VS Code, tunestudio serve — starts them)')
+    .option('--slots <n>', 'with scheduling: jobs at once (default 1)', '1')
     .option('--budget <chars>', 'cut replies to about this many characters of JSON (default 20000)')
-    .action(async (o: { allow?: string; root?: string; schedule: boolean; budget?: string }) => {
+    .action(async (o: { allow?: string; root?: string; schedule: boolean; slots: string; budget?: string }) => {
       const allow = parseAllow(o.allow);
+      const slots = Number(o.slots);
+      if (!Number.isInteger(slots) || slots < 1) throw new CliError('--slots must be a whole number ≥ 1', 2);
       const budget = o.budget === undefined ? undefined : Number(o.budget);
       if (budget !== undefined && (!Number.isInteger(budget) || budget < 1000)) throw new CliError('--budget must be a whole number of characters ≥ 1000', 2);
       const storeDir = ctx.storeDir;
@@ -40,6 +43,7 @@ export function registerMcpCommand(program: Command, ctx: CliContext): void {
         storeDir,
         root,
         schedule: allow.has('submit') && o.schedule,
+        slots,
         log: (level, msg) => process.stderr.write(`tunestudio mcp: ${level}: ${msg}\n`),
       });
       const server = createMcpServer({ services, allow, budgetChars: budget, version: typeof TUNESTUDIO_VERSION === 'string' ? TUNESTUDIO_VERSION : '0.0.0-dev' });

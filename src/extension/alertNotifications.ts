@@ -76,6 +76,8 @@ export class AlertNotifications implements vscode.Disposable {
       const { run, job } = await this.runNow(runId);
       const graceS = job ? (job.spec.grace_s ?? DEFAULT_GRACE_S) : null;
       const { message, actions } = alertToast(alerts, run, graceS);
+      // The walkthrough's "See a NaN alert stop a run" step is done once a watcher has stopped a run.
+      if (run?.stop_request?.source === 'watcher') void vscode.commands.executeCommand('setContext', 'tuneStudio.walkthrough.watcherStoppedRun', true);
       this.shown.push({ runId, alertIds: alerts.map((a) => a.id), message, actions });
       this.runtime.output.appendLine(`[alerts] ${message}`);
       const show = worst.level === 'error' ? vscode.window.showErrorMessage : worst.level === 'warn' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;

@@ -40,7 +40,13 @@ export class Ctx {
     for (const [id, provider] of this.trees()) {
       const view = vscode.window.createTreeView(id, { treeDataProvider: provider, showCollapseAll: true, canSelectMany: true });
       provider.view = view;
-      this.subscribe(view, provider);
+      this.subscribe(
+        view,
+        provider,
+        // The walkthrough's first step ("Open the Tune Studio views") is done once a view is shown.
+        view.onDidChangeVisibility((e) => e.visible && void vscode.commands.executeCommand('setContext', 'tuneStudio.walkthrough.viewsOpened', true)),
+      );
+      if (view.visible) void vscode.commands.executeCommand('setContext', 'tuneStudio.walkthrough.viewsOpened', true);
     }
     this.statusBar = new RunStatusBar(runtime);
     this.notifications = new AlertNotifications(runtime, (a) => this.openAlert(a));

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { Ctx } from './ctx';
 import { Runtime } from './runtime';
 import { registerTerminalEnv } from './terminalEnv';
+import { DatasetEditorProvider } from './datasetEditor/provider';
 import { registerLanguageModelTools } from './lmTools';
 import { StatusPanel } from './panels/statusPanel';
 import { ComparePanel } from './panels/comparePanel';
@@ -69,6 +70,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<TuneSt
   const ctx = new Ctx(context, runtime, output);
   // Terminals get the Python client, the `tunestudio` command and the store (issue 15).
   context.subscriptions.push(registerTerminalEnv(context, runtime));
+  // The dataset editor (issue 20): the default editor of dataset.json.
+  context.subscriptions.push(DatasetEditorProvider.register(context, runtime));
   // Agents: the tool catalogue as language-model tools (issue 16).
   context.subscriptions.push(registerLanguageModelTools(runtime));
   for (const commands of [runtimeCommands, datasetCommands, trainingCommands, runCommands, jobCommands, alertCommands]) commands.register(ctx);
@@ -95,6 +98,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TuneSt
 const WALKTHROUGH_SHOWN = 'tuneStudio.walkthroughShown';
 function openWalkthroughOnce(context: vscode.ExtensionContext): void {
   if (context.globalState.get<boolean>(WALKTHROUGH_SHOWN) || context.extensionMode === vscode.ExtensionMode.Test) return;
+  if (!vscode.workspace.getConfiguration('tuneStudio').get<boolean>('walkthrough.openOnFirstRun', true)) return;
   void context.globalState.update(WALKTHROUGH_SHOWN, true);
   void vscode.commands.executeCommand('workbench.action.openWalkthrough', `${context.extension.id}#firstSteps`, false);
 }

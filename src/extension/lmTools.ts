@@ -35,15 +35,24 @@ export function confirmationFor(t: ToolDefinition, input: Input): vscode.Languag
   }
 }
 
+/**
+ * The last few prepared invocations (tool, whether a confirmation was asked), for the extension-host
+ * test: kept on globalThis under a registered symbol because the test bundle has its own copy of this module.
+ */
+export const PREPARED_KEY = Symbol.for('tunestudio.lmTools.prepared');
+const preparedInvocations: Array<{ tool: string; confirmation: boolean }> = ((globalThis as Record<symbol, unknown>)[PREPARED_KEY] ??= []) as Array<{ tool: string; confirmation: boolean }>;
+
 export function registerLanguageModelTools(runtime: Runtime): vscode.Disposable {
   // Older hosts (or ones with chat turned off) have no lm.registerTool: the tools are simply absent.
   if (typeof vscode.lm?.registerTool !== 'function') return new vscode.Disposable(() => undefined);
   const disposables = TOOLS.map((t) =>
     vscode.lm.registerTool<Input>(LM_TOOL_PREFIX + t.name, {
-      prepareInvocation: (options) => ({
-        invocationMessage: `Tune Studio: ${t.title.toLowerCase()}…`,
-        confirmationMessages: confirmationFor(t, options.input ?? {}),
-      }),
+      prepareInvocation: (options) => {
+        const confirmationMessages = confirmationFor(t, options.input ?? {});
+        preparedInvocations.push({ tool: t.name, confirmation: !!confirmationMessages });
+        if (preparedInvocations.length > 20) preparedInvocations.shift();
+        return { invocationMessage: `Tune Studio: ${t.title.toLowerCase()}…`, confirmationMessages };
+      },
       invoke: async (options) => {
         const r = await runtime.request(ToolCallRequest.type, { name: t.name, arguments: options.input ?? {} });
         // A refused or failed call: an error the model reads (cause and fix), as VS Code asks tools to report them.

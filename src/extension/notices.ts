@@ -34,13 +34,12 @@ export function stopProgressText(graceS: number | null): string {
  */
 export function alertToast(alerts: Alert[], run: RunNow | null, graceS: number | null): { message: string; actions: AlertAction[] } {
   const first = alerts[0];
+  // Two watchers of the same rule raise the same alert: one headline says it.
+  const headlines = [...new Set(alerts.map((a) => alertHeadline(a)))];
   const what =
-    alerts.length === 1
-      ? `run '${first.run_name}': ${alertHeadline(first)}`
-      : `${alerts.length} alerts on run '${first.run_name}': ${alerts
-          .slice(0, 3)
-          .map((a) => alertHeadline(a))
-          .join('; ')}${alerts.length > 3 ? '; …' : ''}`;
+    headlines.length === 1
+      ? `run '${first.run_name}': ${headlines[0]}`
+      : `${headlines.length} alerts on run '${first.run_name}': ${headlines.slice(0, 3).join('; ')}${headlines.length > 3 ? '; …' : ''}`;
   const base = `Tune Studio: ${what}`;
   if (run && run.status !== 'running') {
     // A trainer that honours the stop is often gone before the toast shows: say who ended it.
@@ -64,6 +63,14 @@ export function alertToast(alerts: Alert[], run: RunNow | null, graceS: number |
 export const JOB_END_OUTCOMES = ['completed', 'failed', 'stopped', 'cancelled'] as const;
 export type JobEndOutcome = (typeof JOB_END_OUTCOMES)[number];
 
+/**
+ * A job state in the words the Runs view uses for runs: a job that "completed" made a run that
+ * "finished", and users saw both words for one thing; the protocol keeps 'completed'.
+ */
+export function jobStateWord(state: JobState): string {
+  return state === 'completed' ? 'finished' : state;
+}
+
 /** "stopped: stopped: NaN" → "NaN": a reason without the state it repeats. */
 export function reasonWithoutState(state: JobState, reason: string | null): string {
   if (!reason) return '';
@@ -82,7 +89,7 @@ export function jobEndToast(job: Job, outcomes: readonly string[]): { level: 'in
   // A failure's reason is how it ended ("exit code 1"); the last line of its output usually says why.
   const lastError = job.state === 'failed' && job.error_summary ? (job.error_summary.trim().split('\n').pop() ?? '').trim().slice(0, 200) : '';
   const detail = [why, lastError].filter(Boolean).join(' — ');
-  const message = `Tune Studio: job '${job.name}' ${job.state}${took}${detail ? `: ${detail}` : ''}`.replace(/\.?$/, '.');
+  const message = `Tune Studio: job '${job.name}' ${jobStateWord(job.state)}${took}${detail ? `: ${detail}` : ''}`.replace(/\.?$/, '.');
   const actions = ['Show Log', ...(job.run_id ? ['Open Dashboard'] : [])];
   return { level: job.state === 'failed' ? 'error' : job.state === 'completed' ? 'info' : 'warn', message, actions };
 }

@@ -261,6 +261,7 @@ function runtimeSettings(): RuntimeSettings {
   const c = vscode.workspace.getConfiguration('tuneStudio.captioning');
   return {
     jobsSlots: s.jobsSlots,
+    jobsBackend: vscode.workspace.getConfiguration('tuneStudio.jobs').get<'local' | 'slurm'>('backend', 'local'),
     ffmpegPath: s.ffmpegPath,
     trainingBackend: s.trainingBackend,
     captioningModelPath: c.get<string>('modelPath', ''),

@@ -379,11 +379,10 @@ async function waitFor(a: Args, c: ToolContext): Promise<Record<string, unknown>
     const step = x.run ? lastStep(s, x.run.id, a.metric as string | undefined) : null;
     if (alerts.length) return reply('alert', x, alerts, step);
     if (until.has('step') && step !== null && step >= (a.step as number)) return reply('step', x, [], step);
-    if (until.has('status')) {
-      if (first && ended(x)) return reply('ended', x, [], step);
-      if (!first && statusOf(x) !== startStatus) return reply(ended(x) ? 'status' : 'status', x, [], step);
-    }
-    if (!first && ended(x) && !until.has('status')) return reply('ended', x, [], step);
+    // Something that has ended will not change again: say so, whatever was asked.
+    if (first && ended(x)) return reply('ended', x, [], step);
+    if (!first && until.has('status') && statusOf(x) !== startStatus) return reply('status', x, [], step);
+    if (!first && ended(x)) return reply('ended', x, [], step);
     return null;
   };
   const now = check(true);

@@ -4,7 +4,7 @@
 // disk and the unsaved values); the page shows rows and asks for edits, which
 // the host turns into undoable editor edits. Browser-safe: no node or vscode.
 import type { CaptionState, DatasetProblem } from './datasets';
-import { IpcCommand, IpcNotification, type ReadyMessage, type WireOf } from './webview';
+import { IpcCommand, IpcNotification, IpcRequest, type IpcRequestMessage, type IpcResponseMessage, type ReadyMessage, type WireOf } from './webview';
 
 /** The editable text fields of a sample. `null`: the file does not exist. */
 export type SampleField = 'prompt' | 'lyrics';
@@ -68,8 +68,8 @@ export const DatasetEditorNotifications = {
   notice: new IpcNotification<{ level: 'info' | 'error'; message: string }, 'notice'>('notice'),
 };
 
-export type DatasetEditorToHost = ReadyMessage | WireOf<typeof DatasetEditorCommands>;
-export type DatasetEditorToPage = WireOf<typeof DatasetEditorNotifications>;
+export type DatasetEditorToHost = ReadyMessage | IpcRequestMessage | WireOf<typeof DatasetEditorCommands>;
+export type DatasetEditorToPage = IpcResponseMessage | WireOf<typeof DatasetEditorNotifications>;
 
 /** What the page keeps across reloads (setState). */
 export interface DatasetEditorPageState {
@@ -143,3 +143,26 @@ export function applyBulk(bulk: BulkOp, prompt: string | null, lyrics: string | 
       return lyrics?.trim() === '[inst]' ? null : { field: 'lyrics', value: '[inst]' };
   }
 }
+
+// ------------------------------------------------------------ waveform peaks
+// The runtime decodes each file once (ffmpeg) and keeps its peaks in the
+// store; the page draws from them and never decodes audio itself.
+
+export interface SamplePeaks {
+  stem: string;
+  duration?: number;
+  buckets?: number;
+  /** base64 of an Int8Array of 2 × buckets: min then max per bucket (±127). */
+  peaks?: string;
+  /** Why there are none (an empty or undecodable file, ffmpeg missing). */
+  error?: string;
+}
+
+export interface SamplePeaksParams {
+  dir: string;
+  stems: string[];
+  buckets?: number;
+}
+
+/** Page → host request: peaks of these samples (the host asks the runtime). */
+export const PeaksPageRequest = new IpcRequest<{ stems: string[]; buckets?: number }, SamplePeaks[]>('datasetEditor/peaks');

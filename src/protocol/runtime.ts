@@ -23,6 +23,8 @@ export interface RuntimeInitOptions {
 
 export interface RuntimeSettings {
   jobsSlots?: number;
+  /** tuneStudio.jobs.backend: where a job whose spec names no "backend" runs. */
+  jobsBackend?: 'local' | 'slurm';
   ffmpegPath?: string;
   trainingBackend?: string;
   /** tuneStudio.captioning.modelPath: a local CLAP model folder (empty: the default model, downloaded once). */

@@ -13,7 +13,7 @@ export const RUN_STATUSES = ['running', 'finished', 'failed', 'cancelled', 'stop
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** Why an alert was raised: a watcher rule, the runtime (stalled, crashed) or the trainer (custom). */
-export const ALERT_REASONS = ['nan', 'inf', 'above_max', 'below_min', 'spike', 'stagnation', 'custom', 'stalled', 'crashed', 'invalid_watch'] as const;
+export const ALERT_REASONS = ['nan', 'inf', 'above_max', 'below_min', 'spike', 'stagnation', 'custom', 'stalled', 'crashed', 'invalid_watch', 'preempted', 'attempt'] as const;
 export type AlertReason = (typeof ALERT_REASONS)[number];
 
 export type JsonNumber = number | 'NaN' | 'Infinity' | '-Infinity';

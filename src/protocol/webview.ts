@@ -110,6 +110,17 @@ export interface DashboardFocus {
 
 export type XAxisMode = 'step' | 'relative' | 'wall';
 
+/**
+ * The overview of the first charts in page order, fetched by the host while
+ * the page loads its script (its first paint then waits for no request):
+ * `metrics` the charts asked for, at `maxPoints` per series.
+ */
+export interface DashboardOverview {
+  metrics: string[];
+  maxPoints: number;
+  result: HistoryResult;
+}
+
 /** The page's pull: first load, zoom, or a gap in the pushed points (one request for every metric that needs it). */
 export const DashboardHistoryRequest = new IpcRequest<HistoryParams, HistoryResult>('dashboard/history');
 
@@ -126,8 +137,11 @@ export const DashboardCommands = {
 
 /** The dashboard's notifications (host → page). */
 export const DashboardNotifications = {
-  /** `metrics`: the runs' metric names, fetched by the host while the page loaded (absent: the page asks). */
-  init: new IpcNotification<{ runs: DashboardRun[]; metrics?: string[]; focus?: DashboardFocus }, 'init'>('init'),
+  /**
+   * `metrics`: the runs' metric names, fetched by the host while the page loaded (absent: the page asks).
+   * `overview`: the first charts' overview, fetched then too (see DashboardOverview; absent: the page asks).
+   */
+  init: new IpcNotification<{ runs: DashboardRun[]; metrics?: string[]; focus?: DashboardFocus; overview?: DashboardOverview }, 'init'>('init'),
   runs: new IpcNotification<{ runs: DashboardRun[] }, 'runs'>('runs'),
   /** One per runtime flush: the new points of this dashboard's runs (see protocol/live.ts). */
   appended: new IpcNotification<{ appended: AppendedMetric[] }, 'appended'>('appended'),

@@ -7,6 +7,7 @@ import * as jobs from './jobs/service';
 import * as datasets from './datasets';
 import * as follow from './follow/service';
 import * as agentTools from '../mcp/runtimeTools';
+import * as projection from './projection/index';
 
 export function registerServices(ctx: RuntimeContext): void {
   let jobsFace: ReturnType<typeof jobs.register> | null = null;
@@ -16,4 +17,5 @@ export function registerServices(ctx: RuntimeContext): void {
   follow.register(ctx, trackingService);
   agentTools.register(ctx, trackingService);
   datasets.register(ctx);
+  projection.register(ctx);
 }

@@ -87,7 +87,8 @@ export class Studio {
       workspace: dirs.workspace,
       extensionsDir: dirs.extensions,
       userDataDir: dirs.userData,
-      settings: opts.settings,
+      // The walkthrough opens on a first start; tests that are not about it keep the editor as it was.
+      settings: { 'tuneStudio.walkthrough.openOnFirstRun': false, ...opts.settings },
     });
     browser = await launchChromium();
     const page = await browser.newPage({ viewport: opts.viewport ?? { width: 1440, height: 1000 } });

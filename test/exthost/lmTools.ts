@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { LM_TOOL_PREFIX, TOOLS, toolByName } from '../../src/protocol/tools';
-import { confirmationFor } from '../../src/extension/lmTools';
+import { PREPARED_KEY, confirmationFor } from '../../src/extension/lmTools';
 import { api, waitUntil, within } from './util';
 
 function textOf(r: vscode.LanguageModelToolResult): string {
@@ -39,7 +39,18 @@ export function lmToolsTests(): void {
       );
     });
 
-    test('submit, train, stop and cancel ask for confirmation first; reads do not', () => {
+    test('submit, train, stop and cancel ask for confirmation first; reads do not', async () => {
+      // What VS Code got from our prepareInvocation, recorded by lmTools.ts (see PREPARED_KEY).
+      const prepared = () => ((globalThis as Record<symbol, unknown>)[PREPARED_KEY] ?? []) as Array<{ tool: string; confirmation: boolean }>;
+      const before = prepared().length;
+      // Outside a chat request (no toolInvocationToken) VS Code asks prepareInvocation but shows no dialog: the
+      // cancel is then refused by the runtime (unknown job), so nothing is touched either way.
+      await assert.rejects(Promise.resolve(vscode.lm.invokeTool(`${LM_TOOL_PREFIX}cancel_job`, { input: { job: 'no-such-job' }, toolInvocationToken: undefined })), /no job with id or name 'no-such-job'/);
+      await vscode.lm.invokeTool(`${LM_TOOL_PREFIX}summary`, { input: {}, toolInvocationToken: undefined });
+      assert.deepEqual(prepared().slice(before), [
+        { tool: 'cancel_job', confirmation: true },
+        { tool: 'summary', confirmation: false },
+      ]);
       for (const t of TOOLS) {
         const c = confirmationFor(t, { command: ['python', 'train.py'], config: 'a.tunetrain.json', run: 'r1', job: 'j1' });
         if (t.permission === 'read') assert.equal(c, undefined, t.name);

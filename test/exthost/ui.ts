@@ -312,7 +312,7 @@ process.on('SIGTERM', () => { clearInterval(t); process.exit(0); });`,
       await waitUntil(() => doc.getText().includes('line 40'), 'the log to follow the file to line 40');
       const done = await waitUntil(() => find('slow', 'finished').then((n) => n?.job.state === 'completed' && n), 'the slow job to complete', 90_000);
       const item = tree.getTreeItem(done);
-      assert.match(String(item.description), /^completed · \d+s$/);
+      assert.match(String(item.description), /^finished · \d+s$/, 'a completed job reads "finished", as its run does');
       assert.equal(item.contextValue, 'job.completed.withRun');
       assert.equal((item.iconPath as vscode.ThemeIcon).id, 'pass');
       // The run's dashboard exports its series as CSV, every point, NaN-aware.

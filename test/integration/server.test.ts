@@ -113,7 +113,7 @@ test('the API is the tracking services over HTTP: status, config, NaN points, al
   const a = await w.call<{ id: string; name: string; project: string }>('POST', '/runs', { body: { project: 'team', name: 'alpha', config: { lr: 0.001 } } });
   const b = await w.call<{ id: string }>('POST', '/runs', { body: { project: 'team', name: 'beta', config: { lr: 0.01 } } });
   await w.call('PATCH', runPath(a.id, '/config'), { body: { config: { batch: 8 } } });
-  await w.call('POST', runPath(a.id, '/watchers'), { body: { metric: 'loss', options: { above: 100 } } });
+  await w.call('POST', runPath(a.id, '/watchers'), { body: { metric: 'loss', options: { max_value: 100 } } });
   const points = Array.from({ length: 50 }, (_, i) => ({ step: i, metrics: { loss: i === 20 ? 'NaN' : 10 - i * 0.1, acc: i / 50 } }));
   const logged = await w.call<{ accepted: number }>('POST', runPath(a.id, '/metrics'), { body: { points } });
   assert.equal(logged.accepted, 100);
@@ -144,7 +144,8 @@ test('the API is the tracking services over HTTP: status, config, NaN points, al
   const best = await r.call<{ run: { id: string } } | null>('GET', '/best', { query: { metric: 'loss', project: 'team' } });
   assert.equal(best?.run.id, b.id, JSON.stringify(best));
   const cmp = await r.call<{ config_diff?: unknown; alerts: Record<string, number> }>('GET', '/compare', { query: { run: [a.id, b.id] } });
-  assert.equal(cmp.alerts[a.id], 1);
+  assert.equal(cmp.alerts[a.id], alerts.length, 'the raised alert and the default nan watcher\'s');
+  assert.ok(alerts.some((x) => /nan/i.test(x.title)), JSON.stringify(alerts.map((x) => x.title)));
   const sum = await r.call<unknown>('GET', '/summary', { query: { project: 'team' } });
   assert.ok(sum);
   assert.deepEqual(await r.call('GET', '/projects'), ['team']);

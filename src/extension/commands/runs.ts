@@ -74,6 +74,8 @@ export function register(ctx: Ctx): void {
     let ids = runIdsFrom(arg, selection);
     if (!ids.length) ids = await pickRuns(runtime, { many: true, title: 'Tune Studio: Open Run Dashboard' });
     if (!ids.length) return undefined;
+    // The walkthrough's "Watch the dashboard" step is done.
+    void vscode.commands.executeCommand('setContext', 'tuneStudio.walkthrough.dashboardOpened', true);
     return DashboardPanel.show(context, runtime, ids);
   };
 

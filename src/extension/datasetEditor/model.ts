@@ -70,6 +70,8 @@ export class DatasetModel {
   private disk = new Map<string, Values>();
   private current = new Map<string, Values>();
   private diskTrigger = '';
+  /** What a changed file held when last reported as a conflict (reported once per change). */
+  private readonly seenOnDisk = new Map<string, string | null>();
   private trigger = '';
   name = '';
 
@@ -82,6 +84,7 @@ export class DatasetModel {
   /** Reads the manifest and the text files of `entries` (replacing what was loaded; unsaved values are dropped). */
   load(entries: SampleEntry[]): void {
     this.entries.clear();
+    this.seenOnDisk.clear();
     this.disk.clear();
     this.current.clear();
     for (const e of entries) {
@@ -218,6 +221,7 @@ export class DatasetModel {
   /** Writes every unsaved value (the caller has asked about conflicts). Returns the files written. */
   save(): string[] {
     const written: string[] = [];
+    this.seenOnDisk.clear();
     for (const [stem, cur] of this.current) {
       const d = this.disk.get(stem)!;
       for (const field of this.dirtyFields(stem)) {
@@ -244,22 +248,32 @@ export class DatasetModel {
     if (file === this.manifestPath) {
       const m = this.readManifest();
       const t = typeof m.triggerWord === 'string' ? m.triggerWord : '';
-      const dirty = this.triggerDirty;
       if (t === this.diskTrigger) return null;
-      this.diskTrigger = t;
-      if (!dirty) this.trigger = t;
-      return { stem: '', dirty };
+      if (this.triggerDirty) {
+        if (this.seenOnDisk.get('\0trigger') === t) return null;
+        this.seenOnDisk.set('\0trigger', t);
+        return { stem: '', dirty: true };
+      }
+      this.diskTrigger = this.trigger = t;
+      return { stem: '', dirty: false };
     }
     for (const [stem, e] of this.entries) {
       const field: SampleField | null = e.promptPath === file ? 'prompt' : e.lyricsPath === file ? 'lyrics' : null;
       if (!field) continue;
       const text = readText(file);
       const d = this.disk.get(stem)!;
+      const key = `${stem}\0${field}`;
+      if (this.dirtyFields(stem).includes(field)) {
+        // The unsaved edit was made against what was read: keep that as the baseline, so Save sees the conflict.
+        if (text === d[field] || this.seenOnDisk.get(key) === text) return null;
+        this.seenOnDisk.set(key, text);
+        return { stem, dirty: true };
+      }
+      this.seenOnDisk.delete(key);
       if (text === d[field]) return null;
-      const dirty = this.dirtyFields(stem).includes(field);
       d[field] = text;
-      if (!dirty) this.current.get(stem)![field] = text;
-      return { stem, dirty };
+      this.current.get(stem)![field] = text;
+      return { stem, dirty: false };
     }
     return null;
   }

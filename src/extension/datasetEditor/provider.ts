@@ -12,7 +12,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ImportAudioRequest, ListSamplesRequest, ValidateDatasetRequest, type DatasetProblem, type ImportAudioResult, type ImportFile } from '../../protocol/datasets';
-import { applyBulk, type DatasetEditorToHost, type DatasetEditorToPage, type EditorRow, type FieldChange } from '../../protocol/datasetEditor';
+import { applyBulk, PeaksPageRequest, type DatasetEditorToHost, type DatasetEditorToPage, type EditorRow, type FieldChange } from '../../protocol/datasetEditor';
+import { SamplePeaksRequest } from '../../protocol/peaks';
 import { csp, escapeHtml, nonce, postToPanel, webviewRoot } from '../panels/webviewHtml';
 import type { Runtime } from '../runtime';
 import { DatasetModel, type BackupData, type ModelEdit, type SampleEntry } from './model';
@@ -130,14 +131,20 @@ export class DatasetEditorProvider implements vscode.CustomEditorProvider<Datase
       }
       this.pushRows(doc, changed.stem ? [changed.stem] : []);
     };
-    doc.watcher = vscode.Disposable.from(w, w.onDidChange(onFile), w.onDidCreate(onFile), w.onDidDelete(onFile), { dispose: () => clearTimeout(relist) });
+    // Durations probed in the background, captions written by a job: the runtime says datasets changed.
+    const onData = this.runtime.onDidChangeData((p) => {
+      if (!p.kinds.includes('datasets')) return;
+      clearTimeout(relist);
+      relist = setTimeout(() => void this.relist(doc, false), 300);
+    });
+    doc.watcher = vscode.Disposable.from(w, onData, w.onDidChange(onFile), w.onDidCreate(onFile), w.onDidDelete(onFile), { dispose: () => clearTimeout(relist) });
   }
 
-  private async relist(doc: DatasetDocument): Promise<void> {
+  private async relist(doc: DatasetDocument, revalidate = true): Promise<void> {
     try {
       doc.model.updateEntries(await this.entries(doc));
       this.pushState(doc);
-      void this.validate(doc);
+      if (revalidate) void this.validate(doc);
     } catch (e) {
       this.notice(doc, 'error', (e as Error).message);
     }
@@ -199,6 +206,15 @@ export class DatasetEditorProvider implements vscode.CustomEditorProvider<Datase
 
   private onMessage(doc: DatasetDocument, panel: vscode.WebviewPanel, m: DatasetEditorToHost): void {
     switch (m.type) {
+      case 'request':
+        if (m.method === PeaksPageRequest.method) {
+          const params = m.params as { stems: string[]; buckets?: number };
+          void this.runtime.request(SamplePeaksRequest.type, { dir: doc.model.dir, stems: params.stems, buckets: params.buckets }).then(
+            (result) => postToPanel(panel, { type: 'response', id: m.id, result } satisfies DatasetEditorToPage),
+            (e: Error) => postToPanel(panel, { type: 'response', id: m.id, error: e.message } satisfies DatasetEditorToPage),
+          );
+        } else void postToPanel(panel, { type: 'response', id: m.id, error: `unknown request '${m.method}'` } satisfies DatasetEditorToPage);
+        return;
       case 'ready':
         void postToPanel(panel, { type: 'state', state: this.state(doc, panel.webview) } satisfies DatasetEditorToPage);
         return;

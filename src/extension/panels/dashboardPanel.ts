@@ -12,8 +12,9 @@ import {
   type RunListItem,
 } from '../../protocol/tracking';
 import { MetricsSubscribeRequest, type AppendedMetric } from '../../protocol/live';
-import { DashboardHistoryRequest, type DashboardFocus, type DashboardRun, type DashboardState, type DashboardToHost, type DashboardToWebview } from '../../protocol/webview';
+import { DashboardHistoryRequest, type DashboardFocus, type DashboardOverview, type DashboardRun, type DashboardState, type DashboardToHost, type DashboardToWebview } from '../../protocol/webview';
 import type { Runtime } from '../runtime';
+import { EarlyPoints, firstOverviewParams, noteOverviewRequest } from './dashboardPrefetch';
 import { WebviewPanelHost } from './host/webviewPanelHost';
 import { renderPage, webviewOptions } from './webviewHtml';
 import { csvField } from '../../protocol/csv';
@@ -32,8 +33,10 @@ export class DashboardPanel extends WebviewPanelHost<DashboardToHost, DashboardT
   private readonly subscriptionKey = `dashboard-${process.pid}-${nextKey++}`;
   private runs: DashboardRun[] = [];
   private pendingFocus: DashboardFocus | undefined;
-  /** The runs and metric names being fetched for the page's init (see prefetch). */
-  private opening: Promise<{ listed: boolean; metrics?: string[] }> | undefined;
+  /** The runs, metric names and first charts' overview being fetched for the page's init (see prefetch). */
+  private opening: Promise<{ listed: boolean; metrics?: string[]; overview?: DashboardOverview }> | undefined;
+  /** Live points flushed from the panel's creation until the page has its init (posted right after it). */
+  private early: EarlyPoints | undefined = new EarlyPoints();
 
   /** Opens (or reveals) the dashboard of `runIds`; `focus` scrolls to and highlights a step. */
   static show(context: vscode.ExtensionContext, runtime: Runtime, runIds: string[], o: { focus?: DashboardFocus; reuse?: DashboardPanel } = {}): DashboardPanel {
@@ -52,7 +55,7 @@ export class DashboardPanel extends WebviewPanelHost<DashboardToHost, DashboardT
 
   static revive(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, runtime: Runtime, state: DashboardState | undefined): DashboardPanel {
     panel.webview.options = dashboardOptions(context.extensionUri);
-    return new DashboardPanel(panel, context, runtime, state?.runIds ?? [], undefined);
+    return new DashboardPanel(panel, context, runtime, state?.runIds ?? [], undefined, state?.collapsed);
   }
 
   /** Live points for every open dashboard (one runtime listener, fanned out by registerRunUi). */
@@ -70,6 +73,8 @@ export class DashboardPanel extends WebviewPanelHost<DashboardToHost, DashboardT
     private readonly runtime: Runtime,
     private runIds: string[],
     focus: DashboardFocus | undefined,
+    /** Sections the revived page keeps collapsed (their charts are not prefetched). */
+    private readonly collapsed?: string[],
   ) {
     super(panel, context);
     panel.webview.html = renderPage(panel.webview, context.extensionUri, 'dashboard', 'Tune Studio: Run Dashboard');
@@ -128,18 +133,26 @@ export class DashboardPanel extends WebviewPanelHost<DashboardToHost, DashboardT
   protected async onMessage(m: DashboardToHost): Promise<void> {
     switch (m.type) {
       case 'ready': {
+        // A page loaded again: hold live points until it has its init (see early).
+        this.early ??= new EarlyPoints();
         // Fetched before the runtime was up (a panel revived at start-up): ask again now.
         let pre = this.opening ? await this.opening : undefined;
         this.opening = undefined;
         if (!pre?.listed) pre = await this.prefetch();
-        const metrics = pre.metrics;
-        this.post({ type: 'init', runs: this.runs, metrics, focus: this.pendingFocus });
+        const { metrics, overview } = pre;
+        // A focus scrolls the page elsewhere: the first charts' overview would not be what it draws first.
+        this.post({ type: 'init', runs: this.runs, metrics, focus: this.pendingFocus, overview: this.pendingFocus ? undefined : overview });
         this.pendingFocus = undefined;
+        this.postEarly();
         await this.pushAlerts();
         break;
       }
       case 'request':
-        if (m.method === DashboardHistoryRequest.method) await this.answer(DashboardHistoryRequest, m, (p) => this.runtime.request(RunHistoryRequest.type, p));
+        if (m.method === DashboardHistoryRequest.method)
+          await this.answer(DashboardHistoryRequest, m, (p) => {
+            noteOverviewRequest(p);
+            return this.runtime.request(RunHistoryRequest.type, p);
+          });
         else this.refuse(m);
         break;
       case 'exportPng':
@@ -166,17 +179,28 @@ export class DashboardPanel extends WebviewPanelHost<DashboardToHost, DashboardT
   // ------------------------------------------------------------ runs and alerts
 
   /**
-   * The runs and their metric names, fetched while the page loads its script
-   * (started in the constructor), so the page's first request is already for
-   * its charts' points. Undefined names: the page asks for them itself.
+   * The runs, their metric names and the overview of the first charts
+   * (dashboardPrefetch.ts), fetched while the page loads its script (started
+   * in the constructor), so the page draws its first charts without asking.
+   * Undefined names or overview: the page asks for them itself.
    */
-  private async prefetch(): Promise<{ listed: boolean; metrics?: string[] }> {
+  private async prefetch(): Promise<{ listed: boolean; metrics?: string[]; overview?: DashboardOverview }> {
     const listed = await this.loadRuns();
     if (!listed || !this.runs.length) return { listed };
+    const runIds = this.runs.map((r) => r.id);
+    let metrics: string[];
     try {
-      return { listed, metrics: (await this.runtime.request(RunHistoryRequest.type, { runIds: this.runs.map((r) => r.id), metrics: [], maxPoints: 4 })).metrics };
+      metrics = (await this.runtime.request(RunHistoryRequest.type, { runIds, metrics: [], maxPoints: 4 })).metrics;
     } catch {
       return { listed };
+    }
+    const params = firstOverviewParams(runIds, metrics, { collapsed: this.collapsed });
+    if (!params) return { listed, metrics };
+    try {
+      const result = await this.runtime.request(RunHistoryRequest.type, params);
+      return { listed, metrics, overview: { metrics: params.metrics!, maxPoints: params.maxPoints, result } };
+    } catch {
+      return { listed, metrics };
     }
   }
 
@@ -230,8 +254,16 @@ export class DashboardPanel extends WebviewPanelHost<DashboardToHost, DashboardT
   }
 
   private onAppended(appended: AppendedMetric[]): void {
-    if (!this.ready) return;
     const mine = appended.filter((a) => this.runIds.includes(a.runId));
+    if (!mine.length) return;
+    if (this.early) return this.early.add(mine);
+    if (this.ready) this.post({ type: 'appended', appended: mine });
+  }
+
+  /** The live points held while the page opened (EarlyPoints). */
+  private postEarly(): void {
+    const mine = this.early?.take(this.runIds) ?? [];
+    this.early = undefined;
     if (mine.length) this.post({ type: 'appended', appended: mine });
   }
 

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { FINAL_JOB_STATES, JobsListRequest, type Job, type JobState } from '../../protocol/jobs';
 import { fmtDuration, secondsBetween } from '../../protocol/format';
 import type { Runtime } from '../runtime';
+import { jobStateWord } from '../notices';
 import { esc } from './runsTree';
 import { LiveListTree } from './runtimeTree';
 import { stateIcon } from './stateIcons';
@@ -47,7 +48,7 @@ export function jobDescription(job: Job): string {
     default: {
       const d = job.started_at ? fmtDuration(secondsBetween(job.started_at, job.ended_at)) : '';
       // Reasons often start with the state already ("stopped: NaN in train/loss").
-      const why = job.state === 'completed' || !job.reason ? job.state : job.reason.startsWith(job.state) ? job.reason : `${job.state}: ${job.reason}`;
+      const why = job.state === 'completed' || !job.reason ? jobStateWord(job.state) : job.reason.startsWith(job.state) ? job.reason : `${job.state}: ${job.reason}`;
       return [why, d].filter(Boolean).join(' · ');
     }
   }
@@ -158,7 +159,7 @@ export class JobsTree extends LiveListTree<Job, JobNode> {
 
 export function jobTooltip(j: Job): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${esc(j.name)}** — $(${stateIcon(j.state).id.replace('~spin', '')}) ${j.state}`);
+  md.appendMarkdown(`**${esc(j.name)}** — $(${stateIcon(j.state).id.replace('~spin', '')}) ${jobStateWord(j.state)}`);
   if (j.reason) md.appendMarkdown(`: ${esc(j.reason)}`);
   md.appendMarkdown('\n\n');
   md.appendMarkdown(`Job \`${j.id}\` · project ${esc(j.project)}${j.run_id ? ` · run \`${j.run_id}\`` : ''}  \n`);

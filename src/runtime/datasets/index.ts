@@ -18,6 +18,8 @@ import {
   SampleInfoRequest,
   ValidateDatasetRequest,
 } from '../../protocol/datasets';
+import { SamplePeaksRequest } from '../../protocol/peaks';
+import { PeaksCache, samplePeaks } from '../audio/peaks';
 import type { RuntimeContext } from '../context';
 import { DatasetService } from './service';
 
@@ -70,6 +72,9 @@ export function register(ctx: RuntimeContext): DatasetService {
   });
   c.onRequest(CancelCaptionRequest.type, wrap((p) => ({ cancelled: service.cancelCaption(p.batchId) })));
   c.onRequest(ExportDatasetRequest.type, wrap((p) => service.export(p)));
+  // Waveforms for the dataset editor (issue 20): decoded once, cached in the store.
+  const peaks = new PeaksCache(() => ctx.store.db);
+  c.onRequest(SamplePeaksRequest.type, wrap((p) => samplePeaks(p, { realDir: service.resolveDataset(p.dir), tools: () => service.tools(), cache: peaks })));
 
   // Live diagnostics for an open dataset.json, a moment after typing stops.
   const timers = new Map<string, NodeJS.Timeout>();

@@ -2,23 +2,10 @@
 // captioner tags with what the user wrote (trigger word first, user tags
 // kept unless overwriting, no duplicates).
 
-export function parseTags(text: string): string[] {
-  return text
-    .split(/[,\n\r]+/)
-    .map((t) => t.trim())
-    .filter(Boolean);
-}
-
-export function formatTags(tags: string[]): string {
-  return tags.join(', ');
-}
+// The parsing rules live in the protocol: the dataset editor's page uses them too.
+export { formatTags, hasTag, parseTags } from '../../protocol/datasetEditor';
 
 const key = (t: string) => t.trim().toLowerCase();
-
-export function hasTag(tags: string[], tag: string): boolean {
-  const k = key(tag);
-  return tags.some((t) => key(t) === k);
-}
 
 /**
  * The new prompt's tags: trigger word, then the user's tags (the existing

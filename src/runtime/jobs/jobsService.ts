@@ -98,7 +98,12 @@ export class JobsService {
         throw new JobError(`cannot read job file ${p.specFile}: ${(e as Error).message}`);
       }
     }
-    if (p.overrides && raw && typeof raw === 'object' && !Array.isArray(raw)) raw = { ...raw, ...p.overrides };
+    if (p.overrides && raw && typeof raw === 'object' && !Array.isArray(raw)) {
+      const base = raw as Record<string, unknown>;
+      // Slurm options from the command line add to the file's (--time alone keeps its partition).
+      const slurm = isObject(base.slurm) && isObject(p.overrides.slurm) ? { slurm: { ...base.slurm, ...p.overrides.slurm } } : {};
+      raw = { ...base, ...p.overrides, ...slurm };
+    }
     const spec = resolveJobSpec(raw, { baseDir: dir, specFile: p.specFile, builtinArgv });
     return this.enqueue(spec, p.specFile ?? null);
   }
@@ -168,3 +173,7 @@ export class JobsService {
 }
 
 export { JobSpecError };
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

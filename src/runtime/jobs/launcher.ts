@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { constants } from 'node:os';
 import { writeFileAtomic } from '../os/fs';
 import { appendControlCommand } from './control';
-import { ATTEMPTS_FILE, ARGV_FILE, type SlurmArgvFile } from './slurmScript';
+import { ATTEMPTS_FILE, ARGV_FILE, SIGNAL_FILE, type SlurmArgvFile } from './slurmScript';
 
 function writeExit(file: string, data: Record<string, unknown>): void {
   writeFileAtomic(file, JSON.stringify({ ...data, ended_at: new Date().toISOString() }));
@@ -51,9 +51,17 @@ function slurmMain(jobDirArg: string): void {
     pid: process.pid,
     started_at: new Date().toISOString(),
   };
+  let previous: string | null = null;
+  try {
+    previous = (JSON.parse(fs.readFileSync(path.join(jobDir, SIGNAL_FILE), 'utf8')) as { signal?: string }).signal ?? null;
+  } catch {
+    /* no signal so far */
+  }
+  fs.rmSync(path.join(jobDir, SIGNAL_FILE), { force: true });
   fs.appendFileSync(path.join(jobDir, ATTEMPTS_FILE), JSON.stringify(token) + '\n');
   const attempt = fs.readFileSync(path.join(jobDir, ATTEMPTS_FILE), 'utf8').split('\n').filter((l) => l.trim()).length;
-  process.stdout.write(`[tunestudio] attempt ${attempt} on ${token.host} (Slurm job ${token.slurm_job_id ?? '?'}, token ${token.token})\n`);
+  const why = previous ? `; previous attempt ended by ${previous === 'TERM' ? 'SIGTERM' : previous}` : '';
+  process.stdout.write(`[tunestudio] attempt ${attempt} on ${token.host} (Slurm job ${token.slurm_job_id ?? '?'}, token ${token.token}${why})\n`);
   const child = spawn(spec.argv[0], spec.argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...spec.env }, cwd: spec.cwd });
   let ending = false;
   const endPolitely = (why: string) => {
@@ -68,8 +76,21 @@ function slurmMain(jobDirArg: string): void {
     const t = setTimeout(() => child.kill('SIGTERM'), Math.max(1, spec.grace_s ?? 10) * 1000);
     t.unref();
   };
-  process.on('SIGUSR2', () => endPolitely('Slurm time limit near (USR2)'));
-  process.on('SIGTERM', () => endPolitely('Slurm asked the job to end (SIGTERM: cancel or preemption)'));
+  const noteSignal = (signal: string) => {
+    try {
+      writeFileAtomic(path.join(jobDir, SIGNAL_FILE), JSON.stringify({ signal, at: new Date().toISOString(), attempt_token: token.token }));
+    } catch {
+      /* the control commands still go out */
+    }
+  };
+  process.on('SIGUSR2', () => {
+    noteSignal('USR2');
+    endPolitely('Slurm time limit near (USR2)');
+  });
+  process.on('SIGTERM', () => {
+    noteSignal('TERM');
+    endPolitely('Slurm asked the job to end (SIGTERM: cancel or preemption)');
+  });
   for (const sig of ['SIGINT', 'SIGHUP'] as const) process.on(sig, () => undefined);
   child.on('error', (e: NodeJS.ErrnoException) => {
     const msg = describeStartError(spec.argv[0], e);

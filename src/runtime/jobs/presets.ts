@@ -33,10 +33,10 @@ function numberOf(v: Values, k: string, label: string, dflt: number, o: { min?: 
   return n;
 }
 
-/** The demo trainer shipped with the extension (demo/train_demo.js beside dist/, or in the source tree). */
+/** The demo trainer shipped with the extension: dist/demoTrainer.js (bundled from demo/train_demo.js), or the source when run from src/. */
 export function demoTrainerPath(): string {
-  for (const c of [path.resolve(__dirname, '..', 'demo', 'train_demo.js'), path.resolve(__dirname, '..', '..', '..', 'demo', 'train_demo.js')]) if (fs.existsSync(c)) return c;
-  throw new Error(`the demo trainer (demo/train_demo.js) is missing next to ${__dirname}; reinstall the extension or run 'npm run build'`);
+  for (const c of [path.join(__dirname, 'demoTrainer.js'), path.resolve(__dirname, '..', '..', '..', 'demo', 'train_demo.js')]) if (fs.existsSync(c)) return c;
+  throw new Error(`the demo trainer (dist/demoTrainer.js) is missing next to ${__dirname}; reinstall the extension or run 'npm run build'`);
 }
 
 const PRESETS: PresetDef[] = [
@@ -59,7 +59,7 @@ const PRESETS: PresetDef[] = [
         // process.execPath: the runtime's own Node, so the demo needs nothing installed.
         command: [process.execPath, demoTrainerPath(), '--steps', String(steps), '--seed', String(seed), ...(nanAt === undefined ? [] : ['--nan-at', String(nanAt)])],
         parsers: ['protocol'],
-        watchers: [{ metric: 'train/loss', nan: true }],
+        // No watchers here: the demo trainer declares its own NaN watch (a second identical one would raise every alert twice).
         grace_s: 10,
       };
     },

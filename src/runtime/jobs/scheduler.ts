@@ -28,6 +28,7 @@ import type { ResolvedSpec } from './spec';
 import { FILES, type JobOutcome, type RemoteProcess } from './supervisor';
 import { JOB_ENV } from '../../protocol/control';
 import { SlurmPoller, readSlurmRecord, slurmRemote, submitSlurmJob, type JobBackendName } from './slurm';
+import { SIGNAL_FILE, SLURM_FILE } from './slurmScript';
 
 export { LEASE_NAME, readLease, type LeaseInfo } from './lease';
 export { runStatusFor } from './jobRunner';
@@ -238,7 +239,7 @@ export class Scheduler {
         if (fs.existsSync(p)) fs.renameSync(p, path.join(dir, f.replace(/(\.\w+)$/, `.attempt${job.attempt}$1`)));
       }
     }
-    for (const f of [FILES.control, FILES.exit, FILES.progress, 'slurm.json']) fs.rmSync(path.join(dir, f), { force: true });
+    for (const f of [FILES.control, FILES.exit, FILES.progress, SLURM_FILE, SIGNAL_FILE]) fs.rmSync(path.join(dir, f), { force: true });
     let runId: string | null = null;
     try {
       const run = createJobRun(this.o.tracker, {
@@ -300,7 +301,7 @@ export class Scheduler {
         });
       }
       this.slurmPoller ??= new SlurmPoller({ minIntervalMs: this.o.slurmPollMs, log: (m) => this.o.log('warn', m), onChange: () => this.showSlurm() });
-      const r = slurmRemote(this.slurmPoller, rec.slurm_job_id, { log: (m) => this.o.log('warn', `job ${job.id}: ${m}`) });
+      const r = slurmRemote(this.slurmPoller, rec.slurm_job_id, { jobDir: dir, log: (m) => this.o.log('warn', `job ${job.id}: ${m}`) });
       remote = r;
       slurm = { id: rec.slurm_job_id, remote: r, shown: '' };
     }

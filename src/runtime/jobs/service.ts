@@ -42,6 +42,7 @@ export function register(ctx: RuntimeContext, tracking: TrackingService): { sche
       scheduler: {
         tracker: tracking.tracker,
         slots: () => ctx.settings.jobsSlots ?? 1,
+        defaultBackend: () => ctx.settings.jobsBackend ?? 'local',
         log: (level, msg) => (level === 'debug' ? ctx.log.debug(msg) : ctx.log[level](msg)),
         onChange: (kinds) => ctx.notifyChanged({ kinds }),
         supervisedRuns: tracking.supervised,

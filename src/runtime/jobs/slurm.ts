@@ -15,6 +15,7 @@ import {
   ARGV_FILE,
   BATCH_FILE,
   SACCT_FIELDS,
+  SIGNAL_FILE,
   SLURM_FILE,
   SQUEUE_FORMAT,
   batchScript,
@@ -196,6 +197,14 @@ export class SlurmPoller {
   }
 }
 
+function readSignal(jobDir: string): string | null {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(jobDir, SIGNAL_FILE), 'utf8')) as { signal?: string }).signal ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /** Polls in which Slurm knew nothing of a job before it is taken as gone (squeue forgets after MinJobAge). */
 const MISSING_POLLS = 3;
 
@@ -204,7 +213,7 @@ const MISSING_POLLS = 3;
  * exists and Slurm no longer lists the job as running, or when Slurm has
  * forgotten the job for MISSING_POLLS polls.
  */
-export function slurmRemote(poller: SlurmPoller, id: string, o: { log?: (m: string) => void } = {}): RemoteProcess & { info(): { state: string | null; reason: string | null; node: string | null; partition: string | null } } {
+export function slurmRemote(poller: SlurmPoller, id: string, o: { jobDir?: string; log?: (m: string) => void } = {}): RemoteProcess & { info(): { state: string | null; reason: string | null; node: string | null; partition: string | null } } {
   poller.watch(id);
   let signalled: 'SIGTERM' | 'SIGKILL' | null = null;
   const forgotten = () => poller.state(id).missing >= MISSING_POLLS;
@@ -228,7 +237,14 @@ export function slurmRemote(poller: SlurmPoller, id: string, o: { log?: (m: stri
     },
     outcome() {
       const s = poller.state(id);
-      if (s.mapped?.phase === 'ended') return { state: s.mapped.outcome as JobOutcomeState, reason: s.mapped.reason, exitCode: s.mapped.exitCode };
+      if (s.mapped?.phase === 'ended') {
+        // USR2 comes signal_lead_s before --time: the launcher asked the trainer to save and stop, so Slurm
+        // saw an ordinary exit; the job still ended because of its time limit.
+        if (s.raw?.state !== 'TIMEOUT' && s.raw?.state !== 'CANCELLED' && o.jobDir && readSignal(o.jobDir) === 'USR2') {
+          return { state: 'failed', reason: 'time limit: Slurm signalled USR2 ahead of the job\'s --time and it was asked to save a checkpoint and stop (raise "time", or resume from the checkpoint)', exitCode: s.mapped.exitCode };
+        }
+        return { state: s.mapped.outcome as JobOutcomeState, reason: s.mapped.reason, exitCode: s.mapped.exitCode };
+      }
       if (forgotten()) return { state: 'failed', reason: `Slurm no longer knows job ${id} (it is not in squeue or sacct)`, exitCode: null };
       return null;
     },

@@ -14,6 +14,8 @@ export const ARGV_FILE = 'argv.json';
 export const ATTEMPTS_FILE = 'attempts.jsonl';
 /** In the job folder: the Slurm job id and where it was submitted (re-adoption reads it). */
 export const SLURM_FILE = 'slurm.json';
+/** In the job folder: written by the launcher when Slurm signals the batch step (USR2: the time limit is near). */
+export const SIGNAL_FILE = 'slurm-signal.json';
 /** In the job folder: the generated batch script. */
 export const BATCH_FILE = 'job.sbatch';
 
@@ -180,7 +182,8 @@ export function mapSlurmState(s: SlurmJobState): MappedState {
     case 'COMPLETED':
       return { phase: 'ended', outcome: 'completed', reason: null, exitCode: code ?? 0 };
     case 'FAILED':
-      return { phase: 'ended', outcome: 'failed', reason: code !== null ? `exit code ${code}` : 'Slurm: job failed', exitCode: code };
+      // squeue gives no exit code: the launcher's record (exit.json) then names it.
+      return { phase: 'ended', outcome: 'failed', reason: code !== null ? `exit code ${code}` : null, exitCode: code };
     case 'CANCELLED':
       return { phase: 'ended', outcome: 'cancelled', reason: 'cancelled in Slurm (scancel)', exitCode: code };
     case 'TIMEOUT':

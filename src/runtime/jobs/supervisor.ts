@@ -161,6 +161,13 @@ export class Supervisor {
   private finished = false;
   private reading = false;
   private sampler: { s: ProcessTreeSampler; at: number } | null = null;
+  /**
+   * Remote jobs: a later attempt of the same job (Slurm requeued it, or ran it
+   * twice after a controller crash) appends to the same output; its steps
+   * below this floor are already in the run and are dropped (counted, said).
+   */
+  private attemptFloor: number | null = null;
+  private replayedDropped = 0;
 
   constructor(private readonly o: SupervisorOptions) {
     this.jobDir = o.jobDir;
@@ -403,11 +410,47 @@ export class Supervisor {
     }
   }
 
+  /** The launcher's `[tunestudio] attempt N on HOST …` line (Slurm mode): a second start of the same job. */
+  private noteAttempt(text: string): void {
+    const m = /^\[tunestudio\] attempt (\d+) on (\S+)/.exec(text);
+    if (!m) return;
+    const n = Number(m[1]);
+    if (n < 2) return;
+    this.reportDropped();
+    this.attemptFloor = this.o.tracker.nextStep(this.o.runId);
+    const preempted = /previous attempt ended by (SIGTERM|USR2)/.test(text);
+    this.o.tracker.alert(this.o.runId, {
+      title: preempted ? `Preempted: attempt ${n} started` : `Attempt ${n} started`,
+      text: `${preempted ? 'Slurm preempted and requeued the job' : 'Slurm started the job again (requeue, or a second run after a controller restart)'}; attempt ${n} runs on ${m[2]}. Steps below ${this.attemptFloor} are already recorded: the new attempt's copies of them are dropped, not doubled.`,
+      level: 'warn',
+      reason: preempted ? 'preempted' : 'attempt',
+      data: { attempt: n, resumes_after_step: this.attemptFloor - 1 },
+    });
+  }
+
+  private reportDropped(): void {
+    if (!this.replayedDropped) return;
+    const note = `[tunestudio] dropped ${this.replayedDropped} metric line${this.replayedDropped === 1 ? '' : 's'} that a later attempt logged again for steps already recorded (below step ${this.attemptFloor})`;
+    fs.appendFileSync(this.files.log, note + '\n');
+    this.log(note);
+    this.replayedDropped = 0;
+  }
+
+  /** A later attempt's metrics at steps the run already has: not logged twice. */
+  private replayed(e: IngestEvent): boolean {
+    if (this.attemptFloor === null) return false;
+    const step = e.type === 'metrics' ? e.step : e.type === 'protocol' && e.message.metrics ? e.message.step : undefined;
+    if (typeof step !== 'number' || step >= this.attemptFloor) return false;
+    this.replayedDropped++;
+    return true;
+  }
+
   private consume(s: OutputStream, pieces: LinePiece[]): void {
     if (!pieces.length) return;
     this.lastBeat = Date.now();
     const out: string[] = [];
     for (const p of pieces) {
+      if (this.o.remote && p.final) this.noteAttempt(p.text);
       const line = s.collapser.push(p);
       if (line !== null) {
         out.push(line);
@@ -423,6 +466,7 @@ export class Supervisor {
     if (!events.length) return;
     this.lastBeat = Date.now();
     for (const e of events) {
+      if (this.replayed(e)) continue;
       try {
         this.ingest.handle(e);
       } catch (err) {
@@ -497,6 +541,7 @@ export class Supervisor {
     // What the parsers still hold at the end of the output (a Lightning step's last draw, dicts waiting for their step).
     this.o.tracker.batch(() => this.handleEvents(this.lines.flush()));
     this.ingest.flushCounters();
+    this.reportDropped();
     // Output that looked like trainer logs but gave no metric: said in the job's log, not left silent.
     const unreadable = this.ingest.unreadableNote();
     if (unreadable) {
@@ -541,7 +586,7 @@ export class Supervisor {
     const r = this.o.remote?.outcome();
     if (r && r.state !== 'completed') {
       const code = exit.code ?? r.exitCode;
-      return { exitCode: code, signal: exit.signal, state: r.state, reason: r.reason ?? (code !== null ? `exit code ${code}` : 'failed'), errorSummary: r.state === 'cancelled' ? null : errorSummary(this.tail) };
+      return { exitCode: code, signal: exit.signal, state: r.state, reason: r.reason ?? (exit.error ? exit.error : exit.signal ? `killed by ${exit.signal}` : code !== null ? `exit code ${code}` : 'failed'), errorSummary: r.state === 'cancelled' ? null : errorSummary(this.tail) };
     }
     if (exit.code === 0 && !exit.signal) return { ...base, state: 'completed', reason: null, errorSummary: null };
     const reason = exit.error

@@ -30,7 +30,8 @@ export function knn(x: Float32Array, n: number, d: number, k: number, rng: Rng, 
   const method = force ?? (n <= EXACT_MAX ? 'exact' : 'nn-descent');
   if (method === 'exact') return { ...exactKnn(x, n, d, kk, hooks), method, recall: 1 };
   const g = nnDescent(x, n, d, kk, rng, hooks);
-  const samples = Math.min(n, 200, Math.max(50, Math.floor(2e8 / (n * d))));
+  // The check costs samples × n × d: about 5·10⁷ operations, at least 30 points (450 neighbours at k = 15).
+  const samples = Math.min(n, 200, Math.max(30, Math.floor(5e7 / (n * d))));
   return { ...g, method, recall: sampledRecall(x, n, d, g.indices, kk, samples, rng) };
 }
 
@@ -128,15 +129,20 @@ function nnDescent(x: Float32Array, n: number, d: number, k: number, rng: Rng, h
   const indices = new Int32Array(n * k).fill(-1);
   const dist2 = new Float32Array(n * k).fill(Infinity);
   const isNew = new Uint8Array(n * k);
+  // Start from random-projection-tree leaves (points split by random hyperplanes): most
+  // true neighbours share a leaf, so NN-descent needs a few rounds instead of a dozen.
+  rpTreeInit(x, n, d, k, indices, dist2, rng, hooks);
   for (let i = 0; i < n; i++) {
     let added = 0;
-    while (added < k) {
+    for (let p = 0; p < k; p++) if (indices[i * k + p] >= 0) added++;
+    for (let tries = 0; added < k && tries < 10 * k; tries++) {
       const j = rng.int(n);
       if (j !== i && push(indices, dist2, k, i, j, sqDist(x, i, j, d), true)) added++;
     }
   }
   isNew.fill(1);
-  const c = Math.max(8, Math.ceil(k / 2));
+  // Bounded candidate lists keep a round's cost linear in n whatever k is.
+  const c = Math.min(12, Math.max(8, Math.ceil(k / 2)));
   const fresh = new Candidates(n, c);
   const old = new Candidates(n, c);
   const maxRounds = 12;
@@ -200,6 +206,56 @@ function pushFlag(idx: Int32Array, dst: Float32Array, flag: Uint8Array, k: numbe
   idx[o + p] = j;
   flag[o + p] = 1;
   return true;
+}
+
+/** Leaves of a few random-projection trees; every pair in a leaf is offered to both points' lists. */
+function rpTreeInit(x: Float32Array, n: number, d: number, k: number, indices: Int32Array, dist2: Float32Array, rng: Rng, hooks: KnnHooks): void {
+  const trees = n > 50000 ? 2 : 3;
+  const leafSize = Math.max(k + 1, Math.min(64, 2 * k));
+  const ids = new Int32Array(n);
+  const side = new Float64Array(n);
+  for (let tree = 0; tree < trees; tree++) {
+    hooks.check?.();
+    for (let i = 0; i < n; i++) ids[i] = i;
+    const stack: Array<[number, number]> = [[0, n]];
+    while (stack.length) {
+      const [lo, hi] = stack.pop()!;
+      const size = hi - lo;
+      if (size <= leafSize) {
+        for (let a = lo; a < hi; a++) {
+          for (let b = a + 1; b < hi; b++) {
+            const v = sqDist(x, ids[a], ids[b], d);
+            push(indices, dist2, k, ids[a], ids[b], v, true);
+            push(indices, dist2, k, ids[b], ids[a], v, true);
+          }
+        }
+        continue;
+      }
+      // Hyperplane halfway between two random points of this node.
+      const p = ids[lo + rng.int(size)];
+      let q = ids[lo + rng.int(size)];
+      for (let t = 0; q === p && t < 5; t++) q = ids[lo + rng.int(size)];
+      let offset = 0;
+      for (let t = 0; t < d; t++) offset += (x[p * d + t] - x[q * d + t]) * (x[p * d + t] + x[q * d + t]) * 0.5;
+      let left = lo;
+      for (let a = lo; a < hi; a++) {
+        const i = ids[a];
+        let s = 0;
+        for (let t = 0; t < d; t++) s += (x[p * d + t] - x[q * d + t]) * x[i * d + t];
+        side[a] = s - offset;
+      }
+      // Partition in place; a split that puts everything on one side (duplicates) is cut in half instead.
+      const tmp = ids.slice(lo, hi);
+      const sv = side.slice(lo, hi);
+      let right = hi;
+      for (let a = 0; a < size; a++) {
+        if (sv[a] > 0 || (sv[a] === 0 && rng.next() < 0.5)) ids[--right] = tmp[a];
+        else ids[left++] = tmp[a];
+      }
+      if (left === lo || left === hi) left = lo + (size >> 1);
+      stack.push([lo, left], [left, hi]);
+    }
+  }
 }
 
 /** Exact k nearest neighbours of `samples` seeded points by brute force, compared with the graph's. */

@@ -58,7 +58,7 @@ export function computeLayout(input: LayoutInput, options: LayoutOptions = {}, w
   const t1 = performance.now();
   const nNeighbors = options.nNeighbors ?? (method === 'pacmap' ? defaultNeighbors(n) : 15);
   // PaCMAP picks its near pairs from more candidates by a scaled distance; UMAP uses the k nearest as they are.
-  const k = Math.min(n - 1, method === 'pacmap' ? nNeighbors + Math.max(5, Math.round(nNeighbors / 2)) : nNeighbors);
+  const k = Math.min(n - 1, method === 'pacmap' ? nNeighbors + 5 : nNeighbors);
   const force = options.knn && options.knn !== 'auto' ? options.knn : undefined;
   const graph = knn(p.coords, n, p.dims, k, rng, { check: hooks.check, progress: (f) => hooks.progress?.('knn', f) }, force);
   const t2 = performance.now();
@@ -88,7 +88,7 @@ export function computeLayout(input: LayoutInput, options: LayoutOptions = {}, w
       pcaDims: p.dims,
       knn: { method: graph.method, k: graph.k, recall: graph.recall },
       quality,
-      moved,
+      ...(moved ? { moved } : {}),
       warm: warm !== undefined,
       timingsMs: { pca: round(t1 - t0), knn: round(t2 - t1), optimise: round(t3 - t2), quality: round(t4 - t3), total: round(t4 - t0) },
     },

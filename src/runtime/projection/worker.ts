@@ -21,7 +21,7 @@ port.on('message', (msg: WorkerRequest) => {
       msg.warm,
       { check, progress: (stage, done) => port.postMessage({ type: 'progress', jobId: msg.jobId, stage, done } satisfies WorkerReply) },
     );
-    port.postMessage({ type: 'done', jobId: msg.jobId, layout: out.layout, info: out.info } satisfies WorkerReply, [out.layout.buffer]);
+    port.postMessage({ type: 'done', jobId: msg.jobId, layout: out.layout, info: out.info } satisfies WorkerReply, [out.layout.buffer as ArrayBuffer]);
   } catch (e) {
     const cancelled = e instanceof LayoutCancelledError;
     port.postMessage({ type: 'error', jobId: msg.jobId, message: (e as Error).message, cancelled } satisfies WorkerReply);

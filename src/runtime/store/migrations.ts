@@ -372,6 +372,52 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 9,
+    description: 'dataset editor: waveform peaks of audio files (min/max int8 per bucket), kept while a file keeps its size and mtime',
+    up(db) {
+      db.exec(`
+        CREATE TABLE waveform_peaks (
+          path TEXT NOT NULL,
+          buckets INTEGER NOT NULL,
+          size INTEGER NOT NULL,
+          mtime_ms REAL NOT NULL,
+          duration REAL NOT NULL,
+          peaks BLOB NOT NULL,
+          PRIMARY KEY (path, buckets)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+  {
+    version: 10,
+    description: 'sweeps: a grid or random search over a config (tunestudio sweep) and its trials, each a job and its run, with the sweep\'s best run',
+    up(db) {
+      db.exec(`
+        CREATE TABLE sweeps (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          project TEXT NOT NULL,
+          spec TEXT NOT NULL,
+          state TEXT NOT NULL,
+          best_run_id TEXT REFERENCES runs(id) ON DELETE SET NULL,
+          created_at TEXT NOT NULL,
+          ended_at TEXT
+        );
+        CREATE TABLE sweep_trials (
+          sweep_id TEXT NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+          idx INTEGER NOT NULL,
+          job_id TEXT NOT NULL,
+          run_id TEXT REFERENCES runs(id) ON DELETE SET NULL,
+          params TEXT NOT NULL,
+          status TEXT,
+          value REAL,
+          PRIMARY KEY (sweep_id, idx)
+        );
+        CREATE INDEX sweep_trials_run ON sweep_trials(run_id);
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

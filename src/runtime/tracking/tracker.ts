@@ -278,6 +278,11 @@ export class Tracker {
     return { step: s, accepted, rejected };
   }
 
+  /** One past the highest step the run has (what a log without a step would use). */
+  nextStep(runId: string): number {
+    return this.cache(runId).nextStep;
+  }
+
   /** Logs at the run's current step without advancing it (system metrics: CPU, memory, GPU). */
   logAtCurrentStep(runId: string, metrics: Record<string, unknown>): LogResult {
     const c = this.cache(runId);

@@ -155,6 +155,11 @@ export class ChartView {
     this.wire();
   }
 
+  /** Drawn at least once (a chart is built on its first render). */
+  get drawn(): boolean {
+    return this.chart !== null;
+  }
+
   /** Values ≤ 0 left out of the last drawing because the y axis is logarithmic. */
   get nonPositiveHidden(): number {
     return this.hiddenNonPositive;

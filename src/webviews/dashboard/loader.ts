@@ -8,6 +8,7 @@
 // again, downsampled).
 import type { AppendedMetric } from '../../protocol/live';
 import type { HistoryParams, HistoryResult } from '../../protocol/tracking';
+import type { DashboardOverview } from '../../protocol/webview';
 import { appendAfter, fromHistory, lastStep, stepRangeFor, type Series, type ZoomData } from './data';
 import type { DashboardModel } from './model';
 
@@ -91,6 +92,23 @@ export class Loader {
     });
   }
 
+  /**
+   * Takes the overview the host fetched while the page loaded (the first
+   * charts, every run): each chart it fits is loaded without a request. A
+   * chart much wider than it was fetched for (the resize rule), or for other
+   * runs, is left to load itself. Returns the metrics taken.
+   */
+  prefill(o: DashboardOverview): string[] {
+    const ids = this.model.runs.map((r) => r.id);
+    if (o.result.series.some((s) => !ids.includes(s.run_id))) return [];
+    const fits = o.metrics.filter((m) => {
+      const c = this.charts.get(m);
+      return c && !c.loading && !c.loaded && maxPointsFor(this.view.width(m)) <= o.maxPoints * 1.5;
+    });
+    this.take(fits, o.result, o.maxPoints / 2);
+    return fits;
+  }
+
   /** Fetches the overview of `list` (every run) at the charts' resolution. */
   private async loadOverview(list: string[]): Promise<void> {
     const todo = list.filter((m) => this.charts.has(m) && !this.charts.get(m)!.loading);
@@ -99,19 +117,7 @@ export class Loader {
     for (const m of todo) this.charts.get(m)!.loading = true;
     try {
       const res = await this.history({ runIds: this.model.runs.map((r) => r.id), metrics: todo, maxPoints: maxPointsFor(width) });
-      for (const m of todo) this.model.overview.set(m, new Map());
-      for (const hst of res.series) this.model.overview.get(hst.metric)?.set(hst.run_id, fromHistory(hst));
-      for (const m of todo) {
-        const c = this.charts.get(m);
-        if (!c) continue;
-        c.loaded = true;
-        c.fetchedWidth = width;
-        const longest = Math.max(0, ...[...(this.model.overview.get(m)?.values() ?? [])].map((x) => x.steps.length));
-        c.rebaseAt = Math.max(maxPointsFor(width) * 3, longest * 2);
-        c.pending.clear();
-        if (this.model.state.zoom[m]) void this.loadZoom(m);
-        this.view.changed(m);
-      }
+      this.take(todo, res, width);
     } catch (e) {
       this.view.error(e);
     } finally {
@@ -119,6 +125,23 @@ export class Loader {
         const c = this.charts.get(m);
         if (c) c.loading = false;
       }
+    }
+  }
+
+  /** Puts an overview answer for `metrics` in the model (fetched for charts `width` px wide) and marks them loaded. */
+  private take(metrics: string[], res: HistoryResult, width: number): void {
+    for (const m of metrics) this.model.overview.set(m, new Map());
+    for (const hst of res.series) if (metrics.includes(hst.metric)) this.model.overview.get(hst.metric)?.set(hst.run_id, fromHistory(hst));
+    for (const m of metrics) {
+      const c = this.charts.get(m);
+      if (!c) continue;
+      c.loaded = true;
+      c.fetchedWidth = width;
+      const longest = Math.max(0, ...[...(this.model.overview.get(m)?.values() ?? [])].map((x) => x.steps.length));
+      c.rebaseAt = Math.max(maxPointsFor(width) * 3, longest * 2);
+      c.pending.clear();
+      if (this.model.state.zoom[m]) void this.loadZoom(m);
+      this.view.changed(m);
     }
   }
 

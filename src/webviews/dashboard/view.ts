@@ -55,7 +55,10 @@ export class DashboardView implements LoaderView {
         const card = this.cards.get((e.target as HTMLElement).dataset.metric!);
         if (!card) continue;
         card.visible = e.isIntersecting;
-        if (card.visible && !this.loader.isLoaded(card.metric)) this.loader.queue(card.metric);
+        if (!card.visible) continue;
+        if (!this.loader.isLoaded(card.metric)) this.loader.queue(card.metric);
+        // Loaded while off screen (the host's prefetched overview) and never drawn: draw it now.
+        else if (!card.view.drawn) this.scheduleRender(card.metric);
       }
     },
     { rootMargin: '300px 0px' },
@@ -212,7 +215,7 @@ export class DashboardView implements LoaderView {
         const r = c.el.getBoundingClientRect();
         c.visible = r.height > 0 && r.bottom >= -margin && r.top <= window.innerHeight + margin;
       }
-      if (c.visible) this.loader.queue(c.metric);
+      if (c.visible && !this.loader.isLoaded(c.metric)) this.loader.queue(c.metric);
     }
   }
 
@@ -227,7 +230,11 @@ export class DashboardView implements LoaderView {
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
-      const list = [...this.dirty].filter((m) => this.loader.isLoaded(m));
+      // A chart never drawn waits until it is on screen (the observer schedules it then): the first paint draws only what is seen.
+      const list = [...this.dirty].filter((m) => {
+        const c = this.cards.get(m);
+        return this.loader.isLoaded(m) && (!c || c.visible || c.view.drawn);
+      });
       this.dirty.clear();
       for (const m of list) this.cards.get(m)?.render(this.model, this.theme, this.colors);
       this.markPainted(list);
@@ -240,7 +247,7 @@ export class DashboardView implements LoaderView {
       if (TEST_HOOKS) for (const m of list) window.dispatchEvent(new CustomEvent('tunestudio:drawn', { detail: { metric: m, lastSteps: this.model.lastSteps(m) } }));
       if (this.firstPaintMarked) return;
       const shown = [...this.cards.values()].filter((c) => c.shown);
-      if (shown.length && shown.every((c) => this.loader.isLoaded(c.metric))) {
+      if (shown.length && shown.every((c) => this.loader.isLoaded(c.metric) && c.view.drawn)) {
         this.firstPaintMarked = true;
         performance.mark('tunestudio:first-paint');
         window.dispatchEvent(new CustomEvent('tunestudio:first-paint'));

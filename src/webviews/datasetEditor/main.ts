@@ -7,7 +7,7 @@
 // Shift extends the selection, Space plays, Enter edits the prompt, Esc goes
 // back to the table, Ctrl/⌘+A selects every shown row.
 import './datasetEditor.css';
-import { formatTags, hasTag, parseTags, tagError, type BulkOp, type DatasetEditorPageState, type DatasetEditorToHost, type DatasetEditorToPage, type EditorRow, type EditorState, type SortKey } from '../../protocol/datasetEditor';
+import { PeaksPageRequest, formatTags, hasTag, parseTags, tagError, type BulkOp, type DatasetEditorPageState, type DatasetEditorToHost, type DatasetEditorToPage, type EditorRow, type EditorState, type SortKey } from '../../protocol/datasetEditor';
 import { connectHost, h } from '../shared/host';
 import { tagIndex, visibleRows, windowOf } from './rows';
 
@@ -108,6 +108,7 @@ const COLUMNS: Array<{ key: SortKey | null; label: string; cls: string }> = [
   { key: null, label: '', cls: 'c-play' },
   { key: 'file', label: 'File', cls: 'c-file' },
   { key: 'duration', label: 'Duration', cls: 'c-dur' },
+  { key: null, label: 'Waveform', cls: 'c-wave' },
   { key: 'prompt', label: 'Tags', cls: 'c-tags' },
   { key: 'lyrics', label: 'Lyrics', cls: 'c-lyrics' },
   { key: 'caption', label: 'Caption', cls: 'c-cap' },
@@ -167,8 +168,9 @@ function renderRow(r: EditorRow, i: number): HTMLElement {
     },
     h('div', { class: 'de-cell c-play' }, play),
     h('div', { class: 'de-cell c-file', title: r.file }, r.dirty.length ? '● ' : '', r.file),
-    h('div', { class: 'de-cell c-dur' }, fmtDuration(r.duration)),
-    h('div', { class: 'de-cell c-tags' }, r.prompt === null ? h('span', { class: 'missing' }, 'no prompt') : tags.length ? tags.map((t) => h('span', { class: 'chip' }, t)) : h('span', { class: 'missing' }, 'empty')) as HTMLElement,
+    h('div', { class: 'de-cell c-dur' }, fmtDuration(r.duration ?? peaks.get(r.stem)?.duration ?? null)),
+    h('div', { class: 'de-cell c-wave' }, rowWave(r.stem)),
+    h('div', { class: 'de-cell c-tags' }, ...(r.prompt === null ? [h('span', { class: 'missing' }, 'no prompt')] : tags.length ? tags.map((t) => h('span', { class: 'chip' }, t)) : [h('span', { class: 'missing' }, 'empty')])),
     h('div', { class: 'de-cell c-lyrics', title: r.lyrics ?? '' }, r.lyrics === null ? h('span', { class: 'missing' }, 'no lyrics') : r.lyrics.replace(/\s+/g, ' ').slice(0, 80)),
     h('div', { class: 'de-cell c-cap' }, r.captionState === 'none' ? '' : r.captionState),
     h('div', { class: `de-cell c-prob${err ? ' error' : ''}`, title: r.problems.map((p) => p.message).join('\n') }, err ? `${err} error${err === 1 ? '' : 's'}` : warn ? `${warn} warning${warn === 1 ? '' : 's'}` : ''),
@@ -312,8 +314,18 @@ function renderDetail(): void {
     const cur = byStem.get(r.stem);
     if (cur && (cur[field] ?? '') !== el.value) host.post({ type: 'edit', label: `Edit ${field === 'prompt' ? 'Prompt' : 'Lyrics'}`, changes: [{ stem: r.stem, field, value: el.value }] });
   };
-  prompt.addEventListener('change', () => commit('prompt', prompt));
-  lyrics.addEventListener('change', () => commit('lyrics', lyrics));
+  // Typing becomes an edit a moment after it pauses (so the tab turns dirty and Ctrl/⌘+S saves what is typed), and at once on leaving the field.
+  let typing: ReturnType<typeof setTimeout> | undefined;
+  for (const [field, el] of [['prompt', prompt], ['lyrics', lyrics]] as const) {
+    el.addEventListener('input', () => {
+      clearTimeout(typing);
+      typing = setTimeout(() => commit(field, el), 400);
+    });
+    el.addEventListener('change', () => {
+      clearTimeout(typing);
+      commit(field, el);
+    });
+  }
   for (const el of [prompt, lyrics]) {
     el.addEventListener('keydown', (e) => {
       if (e.key === 'Escape') {
@@ -334,8 +346,11 @@ function renderDetail(): void {
     addTag.value = '';
   });
   const problems = h('ul', { class: 'problems', id: 'problems' }, ...r.problems.map((p) => h('li', { class: p.severity }, p.message)));
-  detail.replaceChildren(h('h3', {}, r.file), audio, h('div', { class: 'chips', id: 'chips' }), addTag, h('label', { for: 'prompt' }, 'Prompt'), prompt, h('label', { for: 'lyrics' }, 'Lyrics'), lyrics, problems);
+  const wave = h('canvas', { id: 'wave', class: 'wave-large', width: '600', height: '64', title: 'Click to seek' });
+  wave.addEventListener('click', (e) => seekFromWave(e, wave, r));
+  detail.replaceChildren(h('h3', {}, r.file), wave, audio, h('div', { class: 'chips', id: 'chips' }), addTag, h('label', { for: 'prompt' }, 'Prompt'), prompt, h('label', { for: 'lyrics' }, 'Lyrics'), lyrics, problems);
   updateChips(r);
+  drawDetailWave();
 }
 
 function updateChips(r: EditorRow): void {
@@ -349,6 +364,117 @@ function updateChips(r: EditorRow): void {
       return h('span', { class: `chip${t === state?.triggerWord ? ' trigger' : ''}` }, t, x);
     }),
   );
+}
+
+// ------------------------------------------------------------------ waveforms
+// Peaks come from the runtime (decoded once, cached in the store); the page
+// only draws them. Rows ask for theirs when they scroll into view.
+const BUCKETS = 400;
+const peaks = new Map<string, { duration: number; data: Int8Array } | { error: string; duration?: undefined }>();
+const wanted = new Set<string>();
+let peaksTimer: ReturnType<typeof setTimeout> | undefined;
+
+function decodePeaks(b64: string): Int8Array {
+  const bin = atob(b64);
+  const out = new Int8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = (bin.charCodeAt(i) << 24) >> 24;
+  return out;
+}
+
+function wantPeaks(stem: string): void {
+  if (peaks.has(stem) || wanted.has(stem)) return;
+  wanted.add(stem);
+  peaksTimer ??= setTimeout(() => {
+    peaksTimer = undefined;
+    const stems = [...wanted];
+    wanted.clear();
+    host.sendRequest(PeaksPageRequest, { stems, buckets: BUCKETS }).then(
+      (list) => {
+        for (const p of list) peaks.set(p.stem, p.peaks ? { duration: p.duration ?? 0, data: decodePeaks(p.peaks) } : { error: p.error ?? 'no waveform' });
+        renderRows();
+        drawDetailWave();
+      },
+      (err: Error) => {
+        for (const s of stems) peaks.set(s, { error: err.message });
+        renderRows();
+      },
+    );
+  }, 60);
+}
+
+function color(name: string, fallback: string): string {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}
+
+function drawWave(canvas: HTMLCanvasElement, data: Int8Array, progress: number | null): void {
+  const g = canvas.getContext('2d');
+  if (!g) return;
+  const w = canvas.width;
+  const hgt = canvas.height;
+  g.clearRect(0, 0, w, hgt);
+  const n = data.length / 2;
+  const mid = hgt / 2;
+  g.fillStyle = color('--vscode-charts-blue', '#3794ff');
+  for (let x = 0; x < w; x++) {
+    const from = Math.floor((x * n) / w);
+    const to = Math.max(from + 1, Math.floor(((x + 1) * n) / w));
+    let mn = 0;
+    let mx = 0;
+    for (let b = from; b < to; b++) {
+      if (data[2 * b] < mn) mn = data[2 * b];
+      if (data[2 * b + 1] > mx) mx = data[2 * b + 1];
+    }
+    const top = mid - (mx / 127) * mid;
+    const bottom = mid - (mn / 127) * mid;
+    g.fillRect(x, top, 1, Math.max(1, bottom - top));
+  }
+  if (progress !== null) {
+    g.fillStyle = color('--vscode-editorCursor-foreground', '#fff');
+    g.fillRect(Math.round(progress * (w - 1)), 0, 2, hgt);
+  }
+}
+
+function rowWave(stem: string): HTMLElement {
+  const p = peaks.get(stem);
+  if (!p) {
+    wantPeaks(stem);
+    return h('span', { class: 'muted' }, '…');
+  }
+  if (!('data' in p)) return h('span', { class: 'muted', title: p.error }, '—');
+  const c = h('canvas', { class: 'wave', width: '96', height: '22', 'data-wave': stem });
+  drawWave(c, p.data, null);
+  return c;
+}
+
+function drawDetailWave(): void {
+  const c = detail.querySelector<HTMLCanvasElement>('#wave');
+  const stem = detail.dataset.stem;
+  const p = stem ? peaks.get(stem) : undefined;
+  if (!c || !stem) return;
+  if (!p) return wantPeaks(stem);
+  if (!('data' in p)) {
+    c.title = p.error;
+    return;
+  }
+  const playingThis = audio.dataset.stem === stem && audio.duration > 0;
+  drawWave(c, p.data, playingThis ? audio.currentTime / audio.duration : null);
+}
+audio.addEventListener('timeupdate', drawDetailWave);
+
+/** A click on the large waveform seeks there (loading the sample if another one is in the player). */
+function seekFromWave(e: MouseEvent, canvas: HTMLCanvasElement, r: EditorRow): void {
+  const rect = canvas.getBoundingClientRect();
+  const f = Math.max(0, Math.min(1, (e.clientX - rect.left) / rect.width));
+  if (audio.dataset.stem !== r.stem) {
+    audio.src = r.src;
+    audio.dataset.stem = r.stem;
+  }
+  const seek = () => {
+    audio.currentTime = f * audio.duration;
+    drawDetailWave();
+  };
+  if (audio.readyState >= 1) seek();
+  else audio.addEventListener('loadedmetadata', seek, { once: true });
 }
 
 // ------------------------------------------------------------------ bulk

@@ -36,6 +36,11 @@ test('a watcher stop under way: says so, with the grace period, and offers no St
   assert.ok(!unsupervised.actions.includes('Stop Run') && !unsupervised.actions.includes('Acknowledge'));
 });
 
+test('the same alert from two watchers reads once', () => {
+  const t = alertToast([nan, { ...nan, id: 2 }], { status: 'stopped', stop_request: { source: 'watcher', reason: 'x' } }, 10);
+  assert.equal(t.message, "Tune Studio: run 'demo': train/loss is NaN at step 60 — the watcher stopped the run.");
+});
+
 test('a dead run gets no Stop Run; a running one with no stop does', () => {
   const dead = alertToast([nan], { status: 'failed', stop_request: null }, 10);
   assert.match(dead.message, /— the run has ended \(failed\)\.$/);
@@ -58,7 +63,7 @@ test('job end: the outcome, the reason without the repeated state, only the outc
   const stopped = jobEndToast(job({ state: 'stopped', reason: 'stopped: train/loss is NaN' }), ['stopped']);
   assert.equal(stopped?.message, "Tune Studio: job 'demo' stopped after 12s: train/loss is NaN.");
   assert.equal(jobEndToast(job({ state: 'completed' }), ['failed']), null, 'completed is not asked for');
-  assert.equal(jobEndToast(job({ state: 'completed' }), ['completed'])?.message, "Tune Studio: job 'demo' completed after 12s.");
+  assert.equal(jobEndToast(job({ state: 'completed' }), ['completed'])?.message, "Tune Studio: job 'demo' finished after 12s.", 'the word runs use');
 });
 
 test('same-named runs are told apart by start time, then by id', () => {

@@ -121,3 +121,23 @@ describe('layout pipeline', () => {
     assert.ok(out.layout.every(Number.isFinite));
   });
 });
+
+describe('layout edge cases', () => {
+  for (const method of ['pacmap', 'umap'] as const) {
+    it(`${method}: tiny sets, identical vectors and one-dimensional data give a finite layout of every point`, () => {
+      const r = new Rng(12);
+      const cases: Array<[string, Float32Array, number, number]> = [
+        ['3 points', Float32Array.from({ length: 3 * 4 }, () => r.gauss()), 3, 4],
+        ['12 points', Float32Array.from({ length: 12 * 5 }, () => r.gauss()), 12, 5],
+        ['identical', new Float32Array(40 * 6).fill(0.5), 40, 6],
+        ['1-D', Float32Array.from({ length: 50 }, (_, i) => i), 50, 1],
+      ];
+      for (const [what, data, n, dims] of cases) {
+        const out = computeLayout({ data, n, dims }, { method, seed: 1 });
+        assert.equal(out.layout.length, n * 2, what);
+        assert.ok(out.layout.every(Number.isFinite), `${what}: ${Array.from(out.layout.slice(0, 6))}`);
+        assert.ok(out.info.knn.k <= n - 1, what);
+      }
+    });
+  }
+});
