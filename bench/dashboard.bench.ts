@@ -130,10 +130,18 @@ function serve(pageDir: string): Promise<{ url: string; close: () => void }> {
 <title>bench</title></head><body class="vscode-dark"><div id="app" role="main"></div>
 <script src="/shim.js"></script><script src="/dashboard.js"></script></body></html>`;
   // acquireVsCodeApi over playwright's exposed function: every message goes to node, whose answer comes back as a message.
-  const shim = `window.acquireVsCodeApi = () => {
+  // An init that announces an overview (overviewFor) is followed by it: the host posts it once read (here: the shim asks
+  // for it at once, and node answers when the runtime's read is done).
+  const shim = `const deliver = (replies) => {
+  for (const r of typeof replies === 'string' ? JSON.parse(replies) : replies || []) {
+    window.dispatchEvent(new MessageEvent('message', { data: r }));
+    if (r.type === 'init' && r.overviewFor) window.__tsHost({ type: '__overview' }).then(deliver);
+  }
+};
+window.acquireVsCodeApi = () => {
   let st;
   return {
-    postMessage: (m) => { window.__tsHost(m).then((replies) => { for (const r of typeof replies === 'string' ? JSON.parse(replies) : replies || []) window.dispatchEvent(new MessageEvent('message', { data: r })); }); },
+    postMessage: (m) => { window.__tsHost(m).then(deliver); },
     getState: () => st, setState: (s) => { st = s; },
   };
 };`;
@@ -196,7 +204,7 @@ async function measure(
       if (process.env.BENCH_DASHBOARD_TRACE)
         await page.addInitScript(`window.__trace = [];
           const t = (what) => window.__trace.push(what + ' ' + Math.round(performance.now()));
-          window.addEventListener('message', (e) => e.data && (e.data.type === 'response' ? t('answer#' + e.data.id) : e.data.type === 'init' && t('init' + (e.data.overview ? '+overview' : ''))));
+          window.addEventListener('message', (e) => e.data && (e.data.type === 'response' ? t('answer#' + e.data.id) : e.data.type === 'init' ? t('init') : e.data.type === 'overview' && t('overview')));
           document.addEventListener('DOMContentLoaded', () => t('dom'));
           const orig = window.acquireVsCodeApi;
           Object.defineProperty(window, 'acquireVsCodeApi', { configurable: true, set(f) { this._a = f; }, get() { const f = this._a; return () => { t('script'); const api = f(); const p = api.postMessage; api.postMessage = (m) => { if (m.type === 'request') t('request#' + m.id + '(' + (m.params.metrics || []).length + ' metrics, ' + m.params.maxPoints + ' pts)'); p(m); }; return api; }; } });`);
@@ -206,21 +214,25 @@ async function measure(
       // when the browser requests the page, so it runs beside the page's load (the runtime is another process).
       // The queries run in a worker thread on its own connection: in this thread they would hold up the page's own
       // load (this process serves it), which in VS Code they do not.
-      let opening: Promise<Prefetched> | undefined;
+      let opening: PrefetchRun | undefined;
       const prefetch = () => prefetcher.run({ dir: store.dir, store: `${points}`, runIds: runs.map((r) => r.id), baseline: mode === 'baseline' });
       page.on('request', (r) => {
         if (!opening && r.url() === url) opening = prefetch();
       });
       // Replies go back as one JSON string, as VS Code's postMessage serializes them (playwright's own
       // serialization of large nested arrays is several times slower than the page's work).
-      await page.exposeFunction('__tsHost', async (m: DashboardToHost | { type: 'history'; reqId: number; params: HistoryParams }): Promise<DashboardToWebview[] | string> => {
+      await page.exposeFunction('__tsHost', async (m: DashboardToHost | { type: 'history'; reqId: number; params: HistoryParams } | { type: '__overview' }): Promise<DashboardToWebview[] | string> => {
         if (m.type === 'ready') {
-          const pre = await (opening ?? prefetch());
-          sent += pre.points;
-          if (process.env.BENCH_DASHBOARD_TRACE && pre.overview) console.log(`  prefetched the first overview in ${pre.ms} ms (${pre.overview.length} bytes)`);
+          opening ??= prefetch();
+          const pre = await opening.names;
+          return [{ type: 'init', runs, metrics: pre.metrics, overviewFor: pre.overviewFor }, { type: 'alerts', alerts: [] }];
+        }
+        if (m.type === '__overview') {
+          const ov = await opening!.overview;
+          sent += ov.points;
+          if (process.env.BENCH_DASHBOARD_TRACE) console.log(`  prefetched the first overview in ${ov.ms} ms (${ov.json?.length} bytes)`);
           // The overview crosses as the JSON text it was written as (one string, as VS Code's postMessage does).
-          const init = JSON.stringify({ type: 'init', runs, metrics: pre.metrics });
-          return `[${pre.overview ? `${init.slice(0, -1)},"overview":${pre.overview}}` : init},${JSON.stringify({ type: 'alerts', alerts: [] })}]`;
+          return `[{"type":"overview"${ov.json ? `,"overview":${ov.json}` : ''}}]`;
         }
         // 'history' with reqId: the page before the typed IPC (BENCH_DASHBOARD_DIST).
         if (m.type !== 'request' && m.type !== 'history') return [];
@@ -323,7 +335,7 @@ class BenchHost {
   readonly counts = { runtimeToHost: 0, webviewToHost: 0, hostToWebview: 0, hostToRuntime: 0 };
   readonly byType: Record<string, number> = {};
   private runsTimer: NodeJS.Timeout | undefined;
-  private opening: Promise<{ runs: DashboardRun[]; metrics: string[]; overview?: DashboardOverview }> | undefined;
+  private opening: Promise<{ runs: DashboardRun[]; metrics: string[]; overview?: { params: { metrics: string[]; maxPoints: number }; result: Promise<DashboardOverview> } }> | undefined;
   /** As the panel: live points held until the page has its init. */
   private early: EarlyPoints | undefined = new EarlyPoints();
   constructor(
@@ -363,14 +375,15 @@ class BenchHost {
     this.opening = this.prefetch();
   }
 
-  /** As dashboardPanel.ts's prefetch: runs, metric names, the first charts' overview. */
-  private async prefetch(): Promise<{ runs: DashboardRun[]; metrics: string[]; overview?: DashboardOverview }> {
+  /** As dashboardPanel.ts's prefetch: runs, metric names, the first charts' overview (still being read when this resolves). */
+  private async prefetch(): Promise<{ runs: DashboardRun[]; metrics: string[]; overview?: { params: { metrics: string[]; maxPoints: number }; result: Promise<DashboardOverview> } }> {
     const runs = await this.runs();
     const names = await this.request<HistoryResult>('tunestudio/runs/history', { runIds: this.runIds, metrics: [], maxPoints: 4 });
     const params = PREFETCH ? firstOverviewParams(this.runIds, names.metrics) : undefined;
-    if (!params) return { runs, metrics: names.metrics };
-    const result = await this.request<HistoryResult>('tunestudio/runs/history', params);
-    return { runs, metrics: names.metrics, overview: { metrics: params.metrics!, maxPoints: params.maxPoints, result } };
+    if (!params?.metrics) return { runs, metrics: names.metrics };
+    const overviewFor = { metrics: params.metrics, maxPoints: params.maxPoints };
+    const result = this.request<HistoryResult>('tunestudio/runs/history', params).then((r) => ({ ...overviewFor, result: r }));
+    return { runs, metrics: names.metrics, overview: { params: overviewFor, result } };
   }
 
   async fromWebview(m: DashboardToHost | { type: 'history'; reqId: number; params: HistoryParams }): Promise<void> {
@@ -384,7 +397,8 @@ class BenchHost {
     if (m.type === 'ready') {
       const pre = await (this.opening ?? this.prefetch());
       this.opening = undefined;
-      this.post({ type: 'init', runs: pre.runs, metrics: pre.metrics, overview: pre.overview });
+      this.post({ type: 'init', runs: pre.runs, metrics: pre.metrics, overviewFor: pre.overview?.params });
+      if (pre.overview) this.post({ type: 'overview', overview: await pre.overview.result });
       const early = this.early?.take(this.runIds) ?? [];
       this.early = undefined;
       if (early.length) this.post({ type: 'appended', appended: early });
@@ -502,33 +516,34 @@ async function measureMessages(browser: import('playwright-core').Browser, url: 
   }
 }
 
-/** What the host has for the page's init: metric names, the first overview (its JSON text), how long it took. */
-interface Prefetched {
-  metrics: string[];
-  overview?: string;
-  points: number;
-  ms: number;
+/** What the host has for the page: the metric names and the charts being prefetched (for the init), then the overview. */
+interface PrefetchRun {
+  names: Promise<{ metrics: string[]; overviewFor?: { metrics: string[]; maxPoints: number } }>;
+  /** The overview's JSON text (absent: none), its points, and how long the whole prefetch took. */
+  overview: Promise<{ json?: string; points: number; ms: number }>;
 }
+
+type WorkerReply = { id: number; kind: 'names'; metrics: string[]; overviewFor?: { metrics: string[]; maxPoints: number } } | { id: number; kind: 'overview'; json?: string; points: number; ms: number };
 
 /** The host's prefetch (runtime queries) in a worker thread, as the runtime is another process than the page's. */
 class Prefetcher {
   // tsx's CommonJS hook, so the worker can load this .ts file.
   private readonly worker = new Worker(`require('tsx/cjs'); require(${JSON.stringify(__filename)});`, { eval: true });
   private next = 1;
-  private readonly waiting = new Map<number, (p: Prefetched) => void>();
+  private readonly waiting = new Map<string, (m: WorkerReply) => void>();
   constructor() {
-    this.worker.on('message', (m: Prefetched & { id: number }) => {
-      this.waiting.get(m.id)?.(m);
-      this.waiting.delete(m.id);
+    this.worker.on('message', (m: WorkerReply) => {
+      this.waiting.get(`${m.id}:${m.kind}`)?.(m);
+      this.waiting.delete(`${m.id}:${m.kind}`);
     });
     this.worker.unref();
   }
-  run(job: PrefetchJob): Promise<Prefetched> {
+  run(job: PrefetchJob): PrefetchRun {
     const id = this.next++;
-    return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
-      this.worker.postMessage({ id, ...job });
-    });
+    const reply = <K extends WorkerReply['kind']>(kind: K) => new Promise<Extract<WorkerReply, { kind: K }>>((resolve) => this.waiting.set(`${id}:${kind}`, resolve as (m: WorkerReply) => void));
+    const run = { names: reply('names'), overview: reply('overview') };
+    this.worker.postMessage({ id, ...job });
+    return run;
   }
   close(): Promise<number> {
     return this.worker.terminate();
@@ -556,11 +571,13 @@ function prefetchWorker(): void {
     const q = open.q;
     const metrics = q.metricNames(job.runIds);
     const params = PREFETCH ? firstOverviewParams(job.runIds, metrics) : undefined;
-    if (!params) return parentPort!.postMessage({ id: job.id, metrics, points: 0, ms: Math.round(performance.now() - t0) });
-    const maxPoints = job.baseline ? Number.MAX_SAFE_INTEGER : params.maxPoints;
-    const series = job.runIds.flatMap((id) => params.metrics!.map((mm) => q.history(id, mm, { maxPoints }))).filter((s) => s.total > 0);
-    const overview: DashboardOverview = { metrics: params.metrics!, maxPoints, result: { series, metrics } };
-    parentPort!.postMessage({ id: job.id, metrics, overview: JSON.stringify(overview), points: series.reduce((n, s) => n + s.steps.length, 0), ms: Math.round(performance.now() - t0) });
+    const maxPoints = job.baseline ? Number.MAX_SAFE_INTEGER : (params?.maxPoints ?? 0);
+    const overviewFor = params?.metrics ? { metrics: params.metrics, maxPoints } : undefined;
+    parentPort!.postMessage({ id: job.id, kind: 'names', metrics, overviewFor } satisfies WorkerReply);
+    if (!overviewFor) return parentPort!.postMessage({ id: job.id, kind: 'overview', points: 0, ms: Math.round(performance.now() - t0) } satisfies WorkerReply);
+    const series = job.runIds.flatMap((id) => overviewFor.metrics.map((mm) => q.history(id, mm, { maxPoints }))).filter((s) => s.total > 0);
+    const overview: DashboardOverview = { ...overviewFor, result: { series, metrics } };
+    parentPort!.postMessage({ id: job.id, kind: 'overview', json: JSON.stringify(overview), points: series.reduce((n, s) => n + s.steps.length, 0), ms: Math.round(performance.now() - t0) } satisfies WorkerReply);
   });
 }
 

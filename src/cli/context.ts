@@ -6,6 +6,7 @@ import { openDatabase } from '../runtime/store/db';
 import { findStoreDir, Store } from '../runtime/store/store';
 import { Queries } from '../runtime/tracking/queries';
 import { reapCrashedRuns } from '../runtime/tracking/reaper';
+import { RemoteClient, RemoteTracking } from '../runtime/remote/client';
 
 export class CliError extends Error {
   constructor(
@@ -19,6 +20,8 @@ export class CliError extends Error {
 export class CliContext {
   json = false;
   dir: string | undefined;
+  /** --server URL (else TUNESTUDIO_SERVER): commands go to that team server, never to a local store. */
+  server: string | undefined;
   private db: Database.Database | null = null;
 
   get storeDir(): string {
@@ -31,7 +34,19 @@ export class CliContext {
       .command(name)
       .description(description)
       .option('--json', 'machine-readable output (stable shapes, see README)')
-      .option('--dir <dir>', 'store folder (default: $TUNESTUDIO_DIR, else the nearest .tunestudio/ upward, else ./.tunestudio)');
+      .option('--dir <dir>', 'store folder (default: $TUNESTUDIO_DIR, else the nearest .tunestudio/ upward, else ./.tunestudio)')
+      .option('--server <url>', 'a team server (default: $TUNESTUDIO_SERVER; the token comes from $TUNESTUDIO_TOKEN)');
+  }
+
+  /** The team server's URL, when one is named (flag first, then the environment). */
+  get serverUrl(): string | undefined {
+    return this.server ?? (process.env.TUNESTUDIO_SERVER || undefined);
+  }
+
+  /** The team server's tracking face, or null when the command works on the local store. */
+  remote(): RemoteTracking | null {
+    const url = this.serverUrl;
+    return url ? new RemoteTracking(new RemoteClient({ url, token: process.env.TUNESTUDIO_TOKEN ?? '' })) : null;
   }
 
   /** Opens (creating if needed) the store database. */

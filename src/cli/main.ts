@@ -11,7 +11,7 @@ import { registerFollowCommand } from './follow';
 import { registerImportCommand } from './import';
 import { registerMcpCommand } from './mcp';
 import { registerSweepCommand } from './sweep';
-import { registerServerCommand } from './server';
+import { refuseLocalWhenRemote, registerServerCommand } from './server';
 
 declare const TUNESTUDIO_VERSION: string;
 export const VERSION = typeof TUNESTUDIO_VERSION === 'string' ? TUNESTUDIO_VERSION : '0.0.0-dev';
@@ -24,12 +24,15 @@ export function buildProgram(ctx: CliContext): Command {
     .version(VERSION, '-v, --version')
     .option('--json', 'machine-readable output')
     .option('--dir <dir>', 'store folder (default: $TUNESTUDIO_DIR, else the nearest .tunestudio/ upward, else ./.tunestudio)')
+    .option('--server <url>', 'a team server (default: $TUNESTUDIO_SERVER; the token comes from $TUNESTUDIO_TOKEN)')
     .showHelpAfterError('(run "tunestudio --help" for usage)')
     .configureHelp({ helpWidth: 100 });
   program.hook('preAction', (_root, action) => {
-    const all = { ...program.opts(), ...action.opts() } as { json?: boolean; dir?: string };
+    const all = { ...program.opts(), ...action.opts() } as { json?: boolean; dir?: string; server?: string };
     ctx.json = !!all.json;
     ctx.dir = all.dir;
+    ctx.server = all.server;
+    refuseLocalWhenRemote(ctx, action);
   });
   registerTrackingCommands(program, ctx);
   registerRunCommand(program, ctx);

@@ -37,8 +37,9 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
-function withStore(ctx: CliContext, store: string | undefined): TokenStore {
-  const dir = parseStore(store, ctx.storeDir);
+function withStore(ctx: CliContext, server: Command, store: string | undefined): TokenStore {
+  // commander hands `--store` after `server token create` to `server` (same option name there): take either.
+  const dir = parseStore(store ?? (server.opts() as { store?: string }).store, ctx.storeDir);
   return new TokenStore(openDatabase(dir));
 }
 
@@ -86,7 +87,7 @@ export function registerServerCommand(program: Command, ctx: CliContext): void {
     .addOption(new Option('--role <role>', 'read: see runs; write: also log and stop runs; admin: also delete runs').choices([...API_ROLES]).makeOptionMandatory())
     .option('--store <store>', 'sqlite:PATH — the server\'s store (default: this store)')
     .action((name: string, o: { role: ApiRole; store?: string }) => {
-      const tokens = withStore(ctx, o.store);
+      const tokens = withStore(ctx, server, o.store);
       try {
         const t = tokens.create(name, o.role);
         if (ctx.json) process.stdout.write(JSON.stringify(t) + '\n');
@@ -100,7 +101,7 @@ export function registerServerCommand(program: Command, ctx: CliContext): void {
     .command(token, 'list', 'list tokens (names and roles; the secrets are not stored)')
     .option('--store <store>', 'sqlite:PATH — the server\'s store (default: this store)')
     .action((o: { store?: string }) => {
-      const list = withStore(ctx, o.store).list();
+      const list = withStore(ctx, server, o.store).list();
       if (ctx.json) return void process.stdout.write(JSON.stringify(list, null, 2) + '\n');
       if (!list.length) return void console.log('No tokens yet.');
       for (const t of list) console.log(`${t.name}\t${t.role}\tcreated ${t.created_at}`);
@@ -110,8 +111,27 @@ export function registerServerCommand(program: Command, ctx: CliContext): void {
     .argument('<name>', 'the token name')
     .option('--store <store>', 'sqlite:PATH — the server\'s store (default: this store)')
     .action((name: string, o: { store?: string }) => {
-      if (!withStore(ctx, o.store).revoke(name)) throw new CliError(`no token named '${name}' (tunestudio server token list shows them)`);
+      if (!withStore(ctx, server, o.store).revoke(name)) throw new CliError(`no token named '${name}' (tunestudio server token list shows them)`);
       if (ctx.json) process.stdout.write(JSON.stringify({ name, revoked: true }) + '\n');
       else console.log(`token '${name}' revoked`);
     });
+}
+
+/** The commands that work against a team server; every other one refuses while a server is named (never a silent local store). */
+export const REMOTE_COMMANDS: ReadonlySet<string> = new Set(['runs', 'show', 'history', 'best', 'compare', 'summary', 'alerts', 'stop', 'delete']);
+/** Commands that are about the server itself and use the local store by design. */
+const SERVER_SIDE = new Set(['server']);
+
+/** Called before every command: with a server named, a command that cannot go there is refused by name. */
+export function refuseLocalWhenRemote(ctx: CliContext, action: Command): void {
+  const url = ctx.serverUrl;
+  if (!url) return;
+  const names: string[] = [];
+  for (let c: Command | null = action; c?.parent; c = c.parent) names.unshift(c.name());
+  if (SERVER_SIDE.has(names[0]) || REMOTE_COMMANDS.has(names.join(' '))) return;
+  const via = ctx.server ? `--server ${url}` : `TUNESTUDIO_SERVER=${url}`;
+  throw new CliError(
+    `tunestudio ${names.join(' ')} does not work against a team server yet (${via}), and it will not quietly use a local store instead. ` +
+      `Commands that do: ${[...REMOTE_COMMANDS].join(', ')}. To run it on the local store, unset TUNESTUDIO_SERVER (and drop --server).`,
+  );
 }

@@ -1,7 +1,8 @@
 // Tracking commands of the `tunestudio` CLI: runs, show, history, best,
 // compare, summary, alerts, stop, delete, export. A thin face over the same
 // RunsService and AlertsService the runtime's requests use (every rule lives
-// there), in-process on the same store. `--json` output shapes are stable and
+// there), in-process on the same store, or on a team server (--server /
+// TUNESTUDIO_SERVER) whose API returns the same shapes. `--json` output shapes are stable and
 // documented in the README.
 import { Command, Option } from 'commander';
 import * as fs from 'node:fs';
@@ -11,7 +12,7 @@ import { Tracker } from '../runtime/tracking/tracker';
 import { ProjectNotFoundError, Queries, RANKED_STATUSES } from '../runtime/tracking/queries';
 import { RunsService } from '../runtime/tracking/runs';
 import { AlertsService } from '../runtime/tracking/alerts';
-import { RUN_STATUSES, type RunStatus } from '../protocol/tracking';
+import { RUN_STATUSES, type RunDetail, type RunListItem, type RunStatus, type SummaryResult } from '../protocol/tracking';
 import { metricDirection as guessDirection } from '../protocol/metrics';
 import { trainerMetricCount, unreadableNote } from '../protocol/unreadable';
 import { duration, durationOf, num, table, when } from './format';
@@ -46,14 +47,19 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
     .option('--project <name>', 'only this project')
     .addOption(new Option('--status <status...>', 'only these statuses').choices([...RUN_STATUSES]))
     .option('--limit <n>', 'at most n runs', parseIntOpt('--limit'))
-    .action((o: { project?: string; status?: RunStatus[]; limit?: number }) => {
-      const q = ctx.queries({ ifMissing: 'empty' });
-      if (!q && o.project) throw new ProjectNotFoundError(o.project, []);
-      if (!q) return o && ctx.json ? jsonOut([]) : console.log(`No runs yet (store: ${ctx.storeDir}).`);
-      ctx.reap();
-      const runs = servicesOf(q).runs.list({ project: o.project, status: o.status, limit: o.limit });
+    .action(async (o: { project?: string; status?: RunStatus[]; limit?: number }) => {
+      const remote = ctx.remote();
+      let runs: RunListItem[];
+      if (remote) runs = await remote.listRuns(o);
+      else {
+        const q = ctx.queries({ ifMissing: 'empty' });
+        if (!q && o.project) throw new ProjectNotFoundError(o.project, []);
+        if (!q) return o && ctx.json ? jsonOut([]) : console.log(`No runs yet (store: ${ctx.storeDir}).`);
+        ctx.reap();
+        runs = servicesOf(q).runs.list({ project: o.project, status: o.status, limit: o.limit });
+      }
       if (ctx.json) return jsonOut(runs.map(({ config_summary: _c, ...r }) => r));
-      if (!runs.length) return console.log(o.project || o.status ? 'No runs match.' : `No runs yet (store: ${ctx.storeDir}).`);
+      if (!runs.length) return console.log(o.project || o.status ? 'No runs match.' : `No runs yet (${remote ? `server ${ctx.serverUrl}` : `store: ${ctx.storeDir}`}).`);
       console.log(
         table(
           [{ title: 'ID' }, { title: 'NAME', flex: true }, { title: 'PROJECT', flex: true }, { title: 'STATUS' }, { title: 'HEADLINE', flex: true }, { title: 'STARTED' }, { title: 'TIME', align: 'right' }],
@@ -73,10 +79,15 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
   cmd('show', 'show one run: status, config, metric summary, alerts, watchers')
     .argument('<run>', 'run id or name')
     .option('--project <name>', 'resolve the name within this project')
-    .action((ref: string, o: { project?: string }) => {
-      const q = ctx.queries();
-      ctx.reap();
-      const d = servicesOf(q).runs.show(ref, o.project);
+    .action(async (ref: string, o: { project?: string }) => {
+      const remote = ctx.remote();
+      let d: RunDetail;
+      if (remote) d = await remote.showRun(ref, o.project);
+      else {
+        const q = ctx.queries();
+        ctx.reap();
+        d = servicesOf(q).runs.show(ref, o.project);
+      }
       if (ctx.json) return jsonOut(d);
       const unreadable = unreadableNote(d, trainerMetricCount(Object.keys(d.summary)));
       const lines = [
@@ -118,9 +129,10 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
     .option('--from <step>', 'first step', parseIntOpt('--from'))
     .option('--to <step>', 'last step', parseIntOpt('--to'))
     .option('--max-points <n>', 'at most n points (default 500; 0 = all)', parseIntOpt('--max-points'))
-    .action((ref: string, metric: string, o: { from?: number; to?: number; maxPoints?: number }) => {
-      const q = ctx.queries();
-      const { run, history: h } = servicesOf(q).runs.history(ref, metric, { from: o.from, to: o.to, maxPoints: o.maxPoints === 0 ? Number.MAX_SAFE_INTEGER : (o.maxPoints ?? 500) });
+    .action(async (ref: string, metric: string, o: { from?: number; to?: number; maxPoints?: number }) => {
+      const range = { from: o.from, to: o.to, maxPoints: o.maxPoints === 0 ? Number.MAX_SAFE_INTEGER : (o.maxPoints ?? 500) };
+      const remote = ctx.remote();
+      const { run, history: h } = remote ? await remote.history(ref, metric, range) : servicesOf(ctx.queries()).runs.history(ref, metric, range);
       if (ctx.json) return jsonOut({ run: { id: run.id, name: run.name }, ...h });
       if (!h.total) throw new CliError(`run '${run.name}' has no points of '${metric}' between steps ${o.from ?? 'the first'} and ${o.to ?? 'the last'}`);
       console.log(`${metric} of ${run.name} (${run.id}): ${h.steps.length} of ${h.total} points${h.downsampled ? ' (min/max per bucket)' : ''}`);
@@ -137,9 +149,10 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
     .addOption(new Option('--status <status...>', `rank runs with these statuses (default: ${RANKED_STATUSES.join(' ')}, the runs that ended on purpose)`).choices([...RUN_STATUSES]))
     .option('--include-all', 'rank runs of every status (running, failed, crashed … too)')
     .option('--project <name>', 'only this project')
-    .action((o: { metric: string; direction?: 'min' | 'max'; mode: 'last' | 'min' | 'max'; includeAll?: boolean; status?: RunStatus[]; project?: string }) => {
-      const q = ctx.queries();
-      const b = servicesOf(q).runs.best({ metric: o.metric, direction: o.direction, mode: o.mode, includeAll: o.includeAll, statuses: o.status, project: o.project });
+    .action(async (o: { metric: string; direction?: 'min' | 'max'; mode: 'last' | 'min' | 'max'; includeAll?: boolean; status?: RunStatus[]; project?: string }) => {
+      const p = { metric: o.metric, direction: o.direction, mode: o.mode, includeAll: o.includeAll, statuses: o.status, project: o.project };
+      const remote = ctx.remote();
+      const b = remote ? await remote.best(p) : servicesOf(ctx.queries()).runs.best(p);
       if (!b) {
         const statuses = o.includeAll ? null : (o.status ?? RANKED_STATUSES);
         // "No run qualifies" is an answer, not an error: the same shape with nulls.
@@ -158,8 +171,9 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
   cmd('compare', 'compare runs: last/min/max of metrics side by side, differing config keys')
     .argument('<runs...>', 'run ids or names')
     .option('--metric <name...>', 'only these metrics')
-    .action((refs: string[], o: { metric?: string[] }) => {
-      const c = servicesOf(ctx.queries()).runs.compare(refs, o.metric);
+    .action(async (refs: string[], o: { metric?: string[] }) => {
+      const remote = ctx.remote();
+      const c = remote ? await remote.compare(refs, o.metric) : servicesOf(ctx.queries()).runs.compare(refs, o.metric);
       if (ctx.json) return jsonOut(c);
       const cols = [{ title: 'METRIC', flex: true, min: 10 }, ...c.runs.map((r) => ({ title: r.name, flex: true, align: 'right' as const }))];
       console.log(
@@ -181,11 +195,13 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
     .option('--project <name>', 'only this project')
     .addOption(new Option('--status <status...>', `the best run per metric among these statuses (default: ${RANKED_STATUSES.join(' ')})`).choices([...RUN_STATUSES]))
     .option('--include-all', 'the best run per metric among runs of every status')
-    .action((o: { project?: string; status?: RunStatus[]; includeAll?: boolean }) => {
-      const q = ctx.queries({ ifMissing: 'empty' });
-      if (!q && o.project) throw new ProjectNotFoundError(o.project, []);
+    .action(async (o: { project?: string; status?: RunStatus[]; includeAll?: boolean }) => {
+      const remote = ctx.remote();
+      const q = remote ? null : ctx.queries({ ifMissing: 'empty' });
+      if (!remote && !q && o.project) throw new ProjectNotFoundError(o.project, []);
       if (q) ctx.reap();
-      const s = q ? servicesOf(q).runs.summary({ project: o.project, statuses: o.status, includeAll: o.includeAll }) : { project: o.project ?? null, runs: { total: 0, by_status: {} }, alerts: { total: 0, by_level: {}, by_reason: {} }, metrics: [] };
+      const p = { project: o.project, statuses: o.status, includeAll: o.includeAll };
+      const s: SummaryResult = remote ? await remote.summary(p) : q ? servicesOf(q).runs.summary(p) : { project: o.project ?? null, runs: { total: 0, by_status: {} }, alerts: { total: 0, by_level: {}, by_reason: {} }, metrics: [] };
       if (ctx.json) return jsonOut(s);
       console.log(`runs: ${s.runs.total}${s.runs.total ? ' (' + Object.entries(s.runs.by_status).map(([k, v]) => `${v} ${k}`).join(', ') + ')' : ''}`);
       console.log(`alerts: ${s.alerts.total}${s.alerts.total ? ' (' + Object.entries(s.alerts.by_level).map(([k, v]) => `${v} ${k}`).join(', ') + '; ' + Object.entries(s.alerts.by_reason).map(([k, v]) => `${v} ${k}`).join(', ') + ')' : ''}`);
@@ -206,12 +222,13 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
     .addOption(new Option('--level <level>', 'only this level').choices(['info', 'warn', 'error']))
     .option('--run <run>', 'only this run (id or name)')
     .option('--project <name>', 'only this project')
-    .action((o: { since?: string; after?: number; level?: AlertLevel; run?: string; project?: string }) => {
-      const q = ctx.queries({ ifMissing: 'empty' });
-      if (!q && o.project) throw new ProjectNotFoundError(o.project, []);
-      if (!q && o.run) throw new CliError(`no run with id or name '${o.run}': nothing has been tracked in ${ctx.storeDir} yet`);
+    .action(async (o: { since?: string; after?: number; level?: AlertLevel; run?: string; project?: string }) => {
+      const remote = ctx.remote();
+      const q = remote ? null : ctx.queries({ ifMissing: 'empty' });
+      if (!remote && !q && o.project) throw new ProjectNotFoundError(o.project, []);
+      if (!remote && !q && o.run) throw new CliError(`no run with id or name '${o.run}': nothing has been tracked in ${ctx.storeDir} yet`);
       if (q) ctx.reap();
-      const list = q ? servicesOf(q).alerts.list(o) : [];
+      const list = remote ? await remote.alerts(o) : q ? servicesOf(q).alerts.list(o) : [];
       if (ctx.json) return jsonOut(list);
       if (!list.length) return console.log('No alerts.');
       console.log(
@@ -225,8 +242,9 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
   cmd('stop', 'ask a run to stop: its SDK sees shouldStop(); a supervised run is stopped after a grace period')
     .argument('<run>', 'run id or name')
     .option('--reason <text>', 'why', 'stopped from the command line')
-    .action((ref: string, o: { reason: string }) => {
-      const run = servicesOf(ctx.queries()).runs.stop(ref, { reason: o.reason });
+    .action(async (ref: string, o: { reason: string }) => {
+      const remote = ctx.remote();
+      const run = remote ? await remote.stop(ref, o.reason) : servicesOf(ctx.queries()).runs.stop(ref, { reason: o.reason });
       if (ctx.json) return jsonOut({ run: { id: run.id, name: run.name }, stop_requested: true, reason: o.reason });
       console.log(`stop requested for ${run.name} (${run.id})`);
     });
@@ -234,12 +252,13 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
   cmd('delete', 'delete a run and all its metrics and alerts')
     .argument('<run>', 'run id or name')
     .option('--yes', 'really delete (required)')
-    .action((ref: string, o: { yes?: boolean }) => {
-      const { runs } = servicesOf(ctx.queries());
-      const target = runs.resolve(ref);
+    .action(async (ref: string, o: { yes?: boolean }) => {
+      const remote = ctx.remote();
+      const runs = remote ? null : servicesOf(ctx.queries()).runs;
+      const target = remote ? await remote.resolve(ref) : runs!.resolve(ref);
       // Confirmation is this face's own concern; the rule (not while running) is the service's.
       if (!o.yes) throw new CliError(`this deletes run '${target.name}' (${target.id}) and all its data; add --yes to confirm`, 2);
-      const run = runs.delete(target.id);
+      const run = remote ? (await remote.delete(target.id), target) : runs!.delete(target.id);
       if (ctx.json) return jsonOut({ deleted: { id: run.id, name: run.name } });
       console.log(`deleted ${run.name} (${run.id})`);
     });

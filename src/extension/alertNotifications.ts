@@ -84,7 +84,7 @@ export class AlertNotifications implements vscode.Disposable {
       const action = await show(message, ...actions);
       if (action === 'Open Dashboard') this.openDashboard(worst);
       else if (action === 'Show Log' && job) await vscode.commands.executeCommand('tuneStudio.showJobLog', { kind: 'job', job });
-      else if (action === 'Stop Run') await stopRunWithFeedback(this.runtime, runId, worst.run_name, `stopped from the alert "${worst.title}"`);
+      else if (action === 'Stop Run') await stopRunWithFeedback(this.runtime, runId, worst.run_name, `Stop Run on the alert "${worst.title}"`);
       else if (action === 'Acknowledge') await this.runtime.request(AlertsAcknowledgeRequest.type, { ids: alerts.map((a) => a.id) });
     } catch (e) {
       void vscode.window.showErrorMessage(`Tune Studio: ${(e as Error).message}`);

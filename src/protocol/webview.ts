@@ -112,8 +112,8 @@ export type XAxisMode = 'step' | 'relative' | 'wall';
 
 /**
  * The overview of the first charts in page order, fetched by the host while
- * the page loads its script (its first paint then waits for no request):
- * `metrics` the charts asked for, at `maxPoints` per series.
+ * the page loads its script (its first paint then waits for no request of
+ * its own): `metrics` the charts asked for, at `maxPoints` per series.
  */
 export interface DashboardOverview {
   metrics: string[];
@@ -139,9 +139,12 @@ export const DashboardCommands = {
 export const DashboardNotifications = {
   /**
    * `metrics`: the runs' metric names, fetched by the host while the page loaded (absent: the page asks).
-   * `overview`: the first charts' overview, fetched then too (see DashboardOverview; absent: the page asks).
+   * `overviewFor`: the charts whose overview the host is fetching; an `overview` notification follows
+   * (the page lays out meanwhile and does not ask for them).
    */
-  init: new IpcNotification<{ runs: DashboardRun[]; metrics?: string[]; focus?: DashboardFocus; overview?: DashboardOverview }, 'init'>('init'),
+  init: new IpcNotification<{ runs: DashboardRun[]; metrics?: string[]; focus?: DashboardFocus; overviewFor?: { metrics: string[]; maxPoints: number } }, 'init'>('init'),
+  /** The overview announced by the init (see DashboardOverview); absent: the host could not fetch it, the page asks. */
+  overview: new IpcNotification<{ overview?: DashboardOverview }, 'overview'>('overview'),
   runs: new IpcNotification<{ runs: DashboardRun[] }, 'runs'>('runs'),
   /** One per runtime flush: the new points of this dashboard's runs (see protocol/live.ts). */
   appended: new IpcNotification<{ appended: AppendedMetric[] }, 'appended'>('appended'),

@@ -91,6 +91,13 @@ let hooksInstalled = false;
 export function init(options: InitOptions = {}): Run {
   installExitHooks();
   const supervised = process.env[JOB_ENV.supervised] === '1' && !!process.env[JOB_ENV.runId];
+  // Never silently local: with a team server named, a run that cannot go there is refused, not written to a stray local store.
+  if (!supervised && process.env.TUNESTUDIO_SERVER) {
+    throw new Error(
+      `tunestudio.init(): TUNESTUDIO_SERVER is set (${process.env.TUNESTUDIO_SERVER}), but this Node SDK does not send runs to a team server yet, and it will not write a local store instead. ` +
+        'Unset TUNESTUDIO_SERVER to track in the local store, or run the script under tunestudio run on the local machine.',
+    );
+  }
   const run = supervised ? new SupervisedRun(options) : new DirectRun(options);
   active.add(run);
   return run;

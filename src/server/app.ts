@@ -102,8 +102,11 @@ export class TeamServer {
   async close(): Promise<void> {
     for (const s of this.streams) s.end();
     this.streams.clear();
-    if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
-    this.server?.closeAllConnections?.();
+    if (this.server) {
+      const closed = new Promise<void>((r) => this.server!.close(() => r()));
+      this.server.closeAllConnections();
+      await closed;
+    }
     this.tracker.close();
     this.db.close();
   }
@@ -161,7 +164,7 @@ export class TeamServer {
         req.resume();
       }
       const call: Call = { route, who, run: match.run, query, body };
-      if (route.stream) return this.stream(req, res);
+      if (route.stream) return this.stream(res);
       const result = this.handlers[route.name](call);
       this.reply(res, route.name === 'createRun' ? 201 : 200, result === undefined ? { ok: true } : result);
     } catch (e) {
@@ -180,13 +183,14 @@ export class TeamServer {
 
   // ------------------------------------------------------------ live stream
 
-  private stream(req: http.IncomingMessage, res: http.ServerResponse): void {
+  private stream(res: http.ServerResponse): void {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write(': tunestudio events\n\n');
     this.streams.add(res);
     const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     beat.unref();
-    req.on('close', () => {
+    // The response's close (the client went away), not the request's: that one fires once the (empty) body is read.
+    res.on('close', () => {
       clearInterval(beat);
       this.streams.delete(res);
     });

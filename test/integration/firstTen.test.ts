@@ -1,13 +1,18 @@
 // The first ten minutes against the built runtime (issue 14): the "Demo
 // trainer" preset runs and a NaN makes its watcher stop the run; a preset
 // checked as New Job… checks it names a bad program at once; Clear Finished
-// Jobs forgets ended jobs and keeps running ones and every run.
+// Jobs forgets ended jobs and keeps running ones and every run; a run's
+// headline is never a system metric; a caption job that fails for want of
+// its model leaves no zero counts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { JobFromPresetRequest, JobGetRequest, JobsClearFinishedRequest, JobsListRequest, JobSubmitRequest, JobCancelRequest, type Job } from '../../src/protocol/jobs';
+import { fieldNamed } from '../../src/extension/commands/fieldOwner';
+import { JobFromPresetRequest, JobGetRequest, JobPresetsRequest, JobsClearFinishedRequest, JobsListRequest, JobSubmitRequest, JobCancelRequest, type Job } from '../../src/protocol/jobs';
 import { RunShowRequest, RunsListRequest } from '../../src/protocol/tracking';
-import { startRuntime, type RuntimeHandle } from '../helpers/runtime';
+import { makeSample } from '../helpers/audioFixtures';
+import { makeDataset } from '../helpers/datasets';
+import { ROOT, startRuntime, type RuntimeHandle } from '../helpers/runtime';
 import { tmpDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
 
@@ -48,6 +53,27 @@ test('a preset checked as New Job… checks it rejects a program that is not on 
   // Without check the spec is only built (the old behaviour of the request).
   const spec = await rt.request(JobFromPresetRequest.type, { preset: 'custom', values: { command: 'pyhton-no-such-program train.py' } });
   assert.deepEqual(spec.command, ['pyhton-no-such-program', 'train.py']);
+
+  // The wizard maps each real problem to the field where it was typed.
+  const presets = await rt.request(JobPresetsRequest.type, undefined);
+  const fieldsOf = (id: string) => presets.find((p) => p.id === id)!.fields;
+  const problem = async (preset: string, values: Record<string, string | number>) =>
+    rt.request(JobFromPresetRequest.type, { preset, values, check: true }).then(
+      () => assert.fail(`${preset} ${JSON.stringify(values)} was accepted`),
+      (e: Error) => e.message,
+    );
+  const hf = fieldsOf('hf-trainer');
+  const at = (key: string) => hf.findIndex((f) => f.key === key);
+  const badPython = { python: 'pyhton-nope', script: 'train.py' };
+  assert.equal(fieldNamed(hf, badPython, await problem('hf-trainer', badPython), at('script')), at('python'), 'a bad Python is the Python field\'s problem');
+  const missingScript = { python: process.execPath, script: 'missing_train.py' };
+  assert.equal(fieldNamed(hf, missingScript, await problem('hf-trainer', missingScript), at('script')), at('script'), 'a missing script is the Script field\'s');
+  const custom = fieldsOf('custom');
+  const badCommand = { command: 'nope-prog --lr 1' };
+  assert.equal(fieldNamed(custom, badCommand, await problem('custom', badCommand), 0), 0);
+  const demo = fieldsOf('demo');
+  const badNan = { steps: 10, nan_at: 20 };
+  assert.equal(fieldNamed(demo, badNan, await problem('demo', badNan), 1), 1, '"NaN at step must be at most 10" is the NaN field\'s');
 });
 
 test('Clear Finished Jobs removes ended jobs only; their runs stay', async (t) => {
@@ -82,4 +108,26 @@ test('the headline: system metrics never headline a run; otherwise the first met
   assert.ok(sysRun.metric_count >= 1, 'the run has metrics');
   assert.equal(sysRun.headline, null, 'system/memory_mb does not headline a failed run');
   assert.equal(runs.find((r) => r.id === capDone.run_id)!.headline?.metric, 'caption/captioned');
+});
+
+test('a caption job that fails before its first sample (no model, offline) records no counts: its run holds the error, not caption/* 0', async (t) => {
+  const { rt, dir } = await runtime(t);
+  const ds = makeDataset(dir, 'songs', { triggerWord: 'sng' });
+  makeSample(ds, 'one', { seconds: 1, freq: 220, lyrics: 'la' });
+  const job = await rt.request(JobSubmitRequest.type, {
+    spec: {
+      name: 'caption songs',
+      project: 'datasets',
+      command: [process.execPath, path.join(ROOT, 'bin', 'tunestudio.js'), '--dir', path.join(dir, '.tunestudio'), 'dataset', 'caption', ds, '--offline'],
+      env: { TUNESTUDIO_MODEL_CACHE: path.join(dir, 'empty-cache') },
+      cwd: dir,
+    },
+  });
+  const done = await until(rt, job.id, ['failed', 'completed']);
+  assert.equal(done.state, 'failed');
+  assert.match(done.error_summary ?? '', /offline mode is on/);
+  const run = await rt.request(RunShowRequest.type, { run: done.run_id! });
+  assert.deepEqual(Object.keys(run.summary).filter((m) => m.startsWith('caption/')), [], 'no caption counts');
+  const row = (await rt.request(RunsListRequest.type, {})).find((r) => r.id === run.id)!;
+  assert.equal(row.headline, null, 'nothing headlines it');
 });

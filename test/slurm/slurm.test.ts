@@ -213,10 +213,12 @@ test('a job in `low` preempted by a `high` job is requeued and resumes from its 
   fs.writeFileSync(
     path.join(ws.dir, 'ckpt.js'),
     `const fs = require('fs'); const ck = 'ckpt.json'; process.on('SIGTERM', () => {});
-     let s = fs.existsSync(ck) ? JSON.parse(fs.readFileSync(ck, 'utf8')).next : 0; let seen = 0;
+     const read = () => { try { return JSON.parse(fs.readFileSync(process.env.TUNESTUDIO_CONTROL, 'utf8')).commands; } catch { return []; } };
+     // Commands already there when it starts are an earlier attempt's (the control protocol's rule).
+     let s = fs.existsSync(ck) ? JSON.parse(fs.readFileSync(ck, 'utf8')).next : 0; let seen = read().length;
      const save = () => fs.writeFileSync(ck, JSON.stringify({ next: s }));
      const t = setInterval(() => {
-       let cmds = []; try { cmds = JSON.parse(fs.readFileSync(process.env.TUNESTUDIO_CONTROL, 'utf8')).commands; } catch {}
+       const cmds = read();
        for (const c of cmds.slice(seen)) { if (c.cmd === 'save' || c.cmd === 'stop') save(); if (c.cmd === 'stop') { clearInterval(t); console.log('checkpoint at ' + s); return; } }
        seen = cmds.length;
        console.log('@tunestudio ' + JSON.stringify({ step: s, metrics: { loss: 1 / (s + 1) } })); s++;
@@ -229,17 +231,17 @@ test('a job in `low` preempted by a `high` job is requeued and resumes from its 
   await waitFor(async () => ((await rt.request(RunShowRequest.type, { run: lowRunning.run_id! })).summary.loss?.count ?? 0) >= 10, 'low to log 10 steps');
   const lowSlurm = (JSON.parse(fs.readFileSync(path.join(ws.store, 'jobs', low.id, 'slurm.json'), 'utf8')) as { slurm_job_id: string }).slurm_job_id;
   const high = await submit(rt, ws, { name: 'high', command: [node, 'quick.js'], slurm: { partition: 'high', extra_args: ['--exclusive'] } });
-  // Requeued: skip Slurm's 120 s BeginTime hold once it is back to PENDING.
+  // Requeued: skip Slurm's 120 s BeginTime hold while it is PENDING for it (an update issued
+  // before the requeue settles is overwritten, so it is repeated until attempt 2 starts).
   let last = '';
   await waitFor(() => {
+    if (/attempt 2 on/.test(fs.readFileSync(path.join(ws.store, 'jobs', low.id, 'output.log'), 'utf8'))) return true;
     const s = execFileSync('squeue', ['-h', '-j', lowSlurm, '-o', '%T|%r'], { env, encoding: 'utf8' }).trim();
     if (s !== last) process.stderr.write(`low job: ${(last = s)}\n`);
-    if (!/^PENDING\|BeginTime/.test(s)) return false;
-    execFileSync('scontrol', ['update', `JobId=${lowSlurm}`, 'StartTime=now'], { env });
-    return true;
-  }, 'the low job to be requeued', 90_000, 200);
+    if (/^PENDING\|BeginTime/.test(s)) execFileSync('scontrol', ['update', `JobId=${lowSlurm}`, 'StartTime=now'], { env });
+    return false;
+  }, 'the low job to be requeued and start again', 120_000, 500);
   assert.equal((await until(rt, high.id, ['completed', 'failed'])).state, 'completed');
-  await waitFor(() => /attempt 2 on/.test(fs.readFileSync(path.join(ws.store, 'jobs', low.id, 'output.log'), 'utf8')), 'attempt 2 to start', 60_000, 100);
   fs.writeFileSync(path.join(ws.dir, 'finish'), '');
   const j = await until(rt, low.id, ['completed', 'failed', 'cancelled', 'stopped'], 120_000);
   assert.equal(j.state, 'completed', `${j.reason}`);
@@ -257,4 +259,29 @@ test('a job in `low` preempted by a `high` job is requeued and resumes from its 
   assert.deepEqual(alerts.filter((a) => a.reason === 'preempted' || a.reason === 'attempt').map((a) => a.reason), ['preempted']);
   const attempts = fs.readFileSync(path.join(ws.store, 'jobs', low.id, 'attempts.jsonl'), 'utf8').trim().split('\n');
   assert.equal(attempts.length, 2);
+});
+
+test('kill -9 of slurmctld right after a start → Slurm runs the job again; it is recorded as attempt 2, its metrics never doubled', { skip }, async (t) => {
+  const { ws, rt } = await setup(t);
+  fs.writeFileSync(
+    path.join(ws.dir, 'steps.js'),
+    `let s = 0; const t = setInterval(() => { console.log('@tunestudio ' + JSON.stringify({ step: s, metrics: { loss: s } })); if (++s >= 40) clearInterval(t); }, 100);`,
+  );
+  const job = await submit(rt, ws, { name: 'twice', command: [node, 'steps.js'] });
+  const out = path.join(ws.store, 'jobs', job.id, 'output.log');
+  await waitFor(() => fs.existsSync(out) && /attempt 1 on/.test(fs.readFileSync(out, 'utf8')), 'attempt 1 to start', 60_000, 20);
+  // Within the controller's 5 s state-save window: the start is lost with it (at-least-once).
+  const pidFile = path.join(clusterDir, 'run', 'slurmctld.pid');
+  const ctld = Number(fs.readFileSync(pidFile, 'utf8'));
+  process.kill(ctld, 'SIGKILL');
+  await waitFor(() => !fs.existsSync(`/proc/${ctld}`) || fs.readFileSync(`/proc/${ctld}/stat`, 'utf8').split(' ')[2] === 'Z', 'slurmctld to die', 10_000, 20);
+  execFileSync('/usr/sbin/slurmctld', [], { env: { ...env, SLURM_CTLD_ARGS: '' } });
+  await waitFor(() => /attempt 2 on/.test(fs.readFileSync(out, 'utf8')), 'Slurm to run the job a second time', 90_000, 200);
+  const j = await until(rt, job.id, ['completed', 'failed', 'cancelled', 'stopped'], 120_000);
+  assert.equal(j.state, 'completed', `${j.reason}`);
+  const run = await rt.request(RunShowRequest.type, { run: j.run_id! });
+  assert.equal(run.summary.loss.count, 40, 'steps 0–39 once each, though both attempts logged them');
+  const alerts = await rt.request(AlertsListRequest.type, { run: j.run_id! });
+  assert.deepEqual(alerts.filter((a) => a.reason === 'attempt' || a.reason === 'preempted').map((a) => a.reason), ['attempt']);
+  assert.equal(fs.readFileSync(path.join(ws.store, 'jobs', job.id, 'attempts.jsonl'), 'utf8').trim().split('\n').length, 2);
 });

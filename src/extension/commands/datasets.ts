@@ -181,11 +181,14 @@ export function register(ctx: Ctx): void {
     const name = await vscode.window.showInputBox({
       title: 'New Dataset (1/2)',
       prompt: 'Dataset name (the folder name is made from it)',
+      // A click elsewhere (the walkthrough, a file) must not throw the name away.
+      ignoreFocusOut: true,
       validateInput: (v) => (!v.trim() ? 'Enter a name.' : /[\\/\0]/.test(v) ? 'A name, not a path: no / or \\.' : undefined),
     });
     if (!name) return;
     const triggerWord = await vscode.window.showInputBox({
       title: 'New Dataset (2/2)',
+      ignoreFocusOut: true,
       prompt: 'Trigger word: put first in every prompt so the LoRA learns to answer to it (optional)',
       validateInput: (v) => (/[,\n]/.test(v) ? 'No commas: prompts are comma-separated tags.' : undefined),
     });

@@ -22,6 +22,7 @@ import type { ControlCommandName } from '../../protocol/control';
 import { DashboardPanel } from '../panels/dashboardPanel';
 import type { JobNode } from '../views/jobsTree';
 import type { Ctx } from '../ctx';
+import { fieldNamed } from './fieldOwner';
 
 // ------------------------------------------------------------------ commands
 
@@ -259,19 +260,6 @@ async function askFields(preset: JobPreset, build: (values: Record<string, strin
     i++;
   }
   return { values, spec };
-}
-
-/** Which of the fields up to `upTo` a problem is about: it names the field's label or quotes a word of its value. */
-export function fieldNamed(fields: readonly PresetField[], values: Record<string, string | number>, message: string, upTo: number): number | undefined {
-  for (let k = upTo; k >= 0; k--) {
-    const f = fields[k];
-    if (message.startsWith(`${f.label} `) || message.includes(` ${f.label} `)) return k;
-    const v = values[f.key];
-    if (v === undefined) continue;
-    const words = String(v).split(/\s+/).map((w) => w.replace(/^["']|["']$/g, '')).filter((w) => w.length > 1);
-    if (words.some((w) => message.includes(`'${w}'`))) return k;
-  }
-  return undefined;
 }
 
 type Step = { value: string | number } | { goto: number; message: string } | 'back' | undefined;

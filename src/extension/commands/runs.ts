@@ -91,7 +91,7 @@ export function register(ctx: Ctx): void {
     if (!ids.length) ids = await pickRuns(runtime, { many: false, title: 'Tune Studio: Stop Run', status: ['running'] });
     for (const run of ids) {
       try {
-        await stopRunWithFeedback(runtime, run, undefined, 'stopped from VS Code');
+        await stopRunWithFeedback(runtime, run, undefined, 'Stop Run in VS Code');
       } catch (e) {
         showError(e);
       }

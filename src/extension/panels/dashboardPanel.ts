@@ -34,7 +34,7 @@ export class DashboardPanel extends WebviewPanelHost<DashboardToHost, DashboardT
   private runs: DashboardRun[] = [];
   private pendingFocus: DashboardFocus | undefined;
   /** The runs, metric names and first charts' overview being fetched for the page's init (see prefetch). */
-  private opening: Promise<{ listed: boolean; metrics?: string[]; overview?: DashboardOverview }> | undefined;
+  private opening: Promise<Prefetched> | undefined;
   /** Live points flushed from the panel's creation until the page has its init (posted right after it). */
   private early: EarlyPoints | undefined = new EarlyPoints();
 
@@ -139,10 +139,12 @@ export class DashboardPanel extends WebviewPanelHost<DashboardToHost, DashboardT
         let pre = this.opening ? await this.opening : undefined;
         this.opening = undefined;
         if (!pre?.listed) pre = await this.prefetch();
-        const { metrics, overview } = pre;
         // A focus scrolls the page elsewhere: the first charts' overview would not be what it draws first.
-        this.post({ type: 'init', runs: this.runs, metrics, focus: this.pendingFocus, overview: this.pendingFocus ? undefined : overview });
+        const overview = this.pendingFocus ? undefined : pre.overview;
+        this.post({ type: 'init', runs: this.runs, metrics: pre.metrics, focus: this.pendingFocus, overviewFor: overview?.params });
         this.pendingFocus = undefined;
+        // The page lays out its cards while the overview is still being read.
+        if (overview) this.post({ type: 'overview', overview: await overview.result });
         this.postEarly();
         await this.pushAlerts();
         break;
@@ -182,9 +184,10 @@ export class DashboardPanel extends WebviewPanelHost<DashboardToHost, DashboardT
    * The runs, their metric names and the overview of the first charts
    * (dashboardPrefetch.ts), fetched while the page loads its script (started
    * in the constructor), so the page draws its first charts without asking.
-   * Undefined names or overview: the page asks for them itself.
+   * The overview is still being read when this resolves (the init does not
+   * wait for it). Undefined names or overview: the page asks itself.
    */
-  private async prefetch(): Promise<{ listed: boolean; metrics?: string[]; overview?: DashboardOverview }> {
+  private async prefetch(): Promise<Prefetched> {
     const listed = await this.loadRuns();
     if (!listed || !this.runs.length) return { listed };
     const runIds = this.runs.map((r) => r.id);
@@ -195,13 +198,16 @@ export class DashboardPanel extends WebviewPanelHost<DashboardToHost, DashboardT
       return { listed };
     }
     const params = firstOverviewParams(runIds, metrics, { collapsed: this.collapsed });
-    if (!params) return { listed, metrics };
-    try {
-      const result = await this.runtime.request(RunHistoryRequest.type, params);
-      return { listed, metrics, overview: { metrics: params.metrics!, maxPoints: params.maxPoints, result } };
-    } catch {
-      return { listed, metrics };
-    }
+    if (!params?.metrics) return { listed, metrics };
+    const overviewFor = { metrics: params.metrics, maxPoints: params.maxPoints };
+    const result = this.runtime.request(RunHistoryRequest.type, params).then(
+      (r): DashboardOverview => ({ ...overviewFor, result: r }),
+      (e) => {
+        this.runtime.output.appendLine(`[dashboard] cannot prefetch the first charts: ${(e as Error).message}`);
+        return undefined;
+      },
+    );
+    return { listed, metrics, overview: { params: overviewFor, result } };
   }
 
   /** The dashboard's runs from the runtime; false when it could not list them. */
@@ -351,6 +357,13 @@ export class DashboardPanel extends WebviewPanelHost<DashboardToHost, DashboardT
     DashboardPanel.open.delete(this);
     void this.subscribe();
   }
+}
+
+/** What the host fetched for the page's init: the overview is a promise (the init goes out before it is read). */
+interface Prefetched {
+  listed: boolean;
+  metrics?: string[];
+  overview?: { params: { metrics: string[]; maxPoints: number }; result: Promise<DashboardOverview | undefined> };
 }
 
 function dashboardOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {

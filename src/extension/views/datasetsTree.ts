@@ -3,6 +3,7 @@
 // description and tooltip); duration in the description. Refreshed by the
 // runtime's change notifications, caption progress and a file watcher on
 // dataset files; never polled.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   AUDIO_EXTENSIONS,
@@ -10,6 +11,7 @@ import {
   ListDatasetsRequest,
   MANIFEST_FILE,
   ListSamplesRequest,
+  ValidateDatasetRequest,
   type DatasetSummary,
   type SampleSummary,
 } from '../../protocol/datasets';
@@ -32,7 +34,6 @@ export function formatDuration(seconds: number | null): string {
 const MARK = { ok: '✓', missing: '✗', empty: '○' } as const;
 
 export class DatasetsTree extends RuntimeTree<DatasetsTreeNode> {
-  readonly revalidations: string[] = [];
   private refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(runtime: Runtime) {
@@ -41,8 +42,43 @@ export class DatasetsTree extends RuntimeTree<DatasetsTreeNode> {
     runtime.onNotification(CaptionProgressNotification.type, () => this.refreshSoon());
     // Folders copied in, audio dropped into a dataset, prompts edited in the editor or by a
     // script: the view follows the files (the runtime rescans on each request).
-    const watcher = vscode.workspace.createFileSystemWatcher(`**/{${MANIFEST_FILE},*_prompt.txt,*_lyrics.txt,${AUDIO_EXTENSIONS.map((e) => `*${e}`).join(',')}}`);
-    this.disposables.push(watcher, watcher.onDidCreate(() => this.refreshSoon()), watcher.onDidChange(() => this.refreshSoon()), watcher.onDidDelete(() => this.refreshSoon()));
+    // Extensions in any case (".MP3" too): a glob is case-sensitive on Linux.
+    const anyCase = (e: string) => `*${[...e].map((ch) => (/[a-z]/i.test(ch) ? `[${ch.toLowerCase()}${ch.toUpperCase()}]` : ch)).join('')}`;
+    const watcher = vscode.workspace.createFileSystemWatcher(`**/{${MANIFEST_FILE},*_prompt.txt,*_lyrics.txt,${AUDIO_EXTENSIONS.map(anyCase).join(',')}}`);
+    const changed = (uri: vscode.Uri) => {
+      this.refreshSoon();
+      this.revalidateSoon(uri);
+    };
+    this.disposables.push(watcher, watcher.onDidCreate(changed), watcher.onDidChange(changed), watcher.onDidDelete(changed));
+  }
+
+  /** The datasets as last listed (the watcher maps a changed file to its dataset with them). */
+  private known: DatasetSummary[] = [];
+  private readonly revalidateTimers = new Map<string, NodeJS.Timeout>();
+  /** Re-validations run because files changed (tests read it). */
+  readonly revalidations: string[] = [];
+
+  /**
+   * A file of a validated dataset changed on disk: validate that dataset again, so its row's error
+   * count and its Problems entries follow the files (a deleted file's entries go). Datasets never
+   * validated have nothing to go stale. Bursts (a folder copied in) become one validation.
+   */
+  private revalidateSoon(uri: vscode.Uri): void {
+    const file = uri.fsPath;
+    const d = this.known.filter((k) => file === k.dir || file.startsWith(k.dir.endsWith(path.sep) ? k.dir : k.dir + path.sep)).sort((a, b) => b.dir.length - a.dir.length)[0];
+    if (!d?.problems) return;
+    clearTimeout(this.revalidateTimers.get(d.dir));
+    this.revalidateTimers.set(
+      d.dir,
+      setTimeout(() => {
+        this.revalidateTimers.delete(d.dir);
+        this.revalidations.push(d.dir);
+        void this.runtime.request(ValidateDatasetRequest.type, { dir: d.dir }).then(
+          () => this.refresh(),
+          () => undefined, // the dataset may be gone; the next listing shows why
+        );
+      }, 300),
+    );
   }
 
   private refreshSoon(): void {
@@ -56,6 +92,7 @@ export class DatasetsTree extends RuntimeTree<DatasetsTreeNode> {
   protected async load(element?: DatasetsTreeNode): Promise<DatasetsTreeNode[]> {
     if (!element) {
       const datasets = await this.runtime.request(ListDatasetsRequest.type, undefined);
+      this.known = datasets;
       return datasets.map((dataset) => ({ kind: 'dataset', dataset }));
     }
     if (element.kind === 'dataset') {
@@ -90,13 +127,13 @@ export class DatasetsTree extends RuntimeTree<DatasetsTreeNode> {
           ? new vscode.ThemeIcon('database', new vscode.ThemeColor('testing.iconPassed'))
           : new vscode.ThemeIcon('database');
     item.contextValue = d.captioning ? 'dataset.captioning' : 'dataset';
-    const md = new vscode.MarkdownString();
+    const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${escapeMd(d.name)}**\n\n`);
     md.appendMarkdown(`${escapeMd(d.dir)}\n\n`);
     md.appendMarkdown(`Trigger word: ${d.triggerWord ? `\`${escapeMd(d.triggerWord)}\`` : '_none_'}\n\n`);
-    if (d.problems) md.appendMarkdown(`Last validation: ${d.problems.errors} errors, ${d.problems.warnings} warnings\n\n`);
+    if (d.problems) md.appendMarkdown(`Last validation: ${plural(d.problems.errors, 'error')}, ${plural(d.problems.warnings, 'warning')} (kept up to date as files change)\n\n`);
     else md.appendMarkdown('Not validated yet (run **Validate**).\n\n');
-    if (d.manifestError) md.appendMarkdown(`⚠ ${escapeMd(d.manifestError)}`);
+    if (d.manifestError) md.appendMarkdown(`$(error) ${escapeMd(d.manifestError)}`);
     item.tooltip = md;
     return item;
   }
@@ -108,8 +145,9 @@ export class DatasetsTree extends RuntimeTree<DatasetsTreeNode> {
     item.resourceUri = vscode.Uri.file(s.audio);
     item.description = `${formatDuration(s.duration)}  prompt ${MARK[s.promptState]}  lyrics ${MARK[s.lyricsState]}${s.captionState === 'captioned' ? '  ✦' : s.captionState === 'edited' ? '  ✎' : ''}`;
     const incomplete = s.promptState !== 'ok' || s.lyricsState !== 'ok';
+    // A missing or empty prompt or lyrics file is an error for validation, so the icon says error.
     item.iconPath = incomplete
-      ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+      ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'))
       : s.captionState === 'captioned'
         ? new vscode.ThemeIcon('sparkle', new vscode.ThemeColor('testing.iconPassed'))
         : s.captionState === 'edited'
@@ -128,10 +166,15 @@ export class DatasetsTree extends RuntimeTree<DatasetsTreeNode> {
 
   override dispose(): void {
     clearTimeout(this.refreshTimer);
+    for (const t of this.revalidateTimers.values()) clearTimeout(t);
     super.dispose();
   }
 }
 
 function escapeMd(s: string): string {
   return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -68,8 +68,11 @@ export class HistoryQueries {
     const add = (s: number, v: number | null, w: number) => pts.set(`${s}:${v}`, [s, v, w]);
     const nf: History['non_finite'] = [];
     // Whole buckets inside the range come from the summaries; the partial ones at the edges from the points.
-    const innerFrom = lo === firstBucket * width ? firstBucket : firstBucket + 1;
-    const innerTo = hi === (lastBucket + 1) * width - 1 ? lastBucket : lastBucket - 1;
+    // For the whole history there are no points before lo or after hi, so the edge buckets' summaries hold
+    // exactly the range's points there too: every bucket is read from the summaries (one statement, no scan).
+    const whole = o.from === undefined && o.to === undefined;
+    const innerFrom = whole || lo === firstBucket * width ? firstBucket : firstBucket + 1;
+    const innerTo = whole || hi === (lastBucket + 1) * width - 1 ? lastBucket : lastBucket - 1;
     if (innerFrom <= innerTo) {
       const rows = this.sql(
           `SELECT min, min_step, min_wall, max, max_step, max_wall, nonfinite, nan, nf_first, nf_last FROM metric_lod

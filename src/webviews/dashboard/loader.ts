@@ -43,6 +43,8 @@ export class Loader {
   private frameQueued = false;
   /** Metrics whose gap pull is in flight: pushes for them wait (they would land before the gap is filled). */
   private pulling = new Set<string>();
+  /** Charts whose overview the host announced with the init (see expect). */
+  private expected = new Set<string>();
 
   constructor(
     private readonly model: DashboardModel,
@@ -64,6 +66,7 @@ export class Loader {
 
   /** Everything is to be fetched again (a new set of runs). */
   reset(): void {
+    this.unexpect();
     this.model.clearData();
     for (const c of this.charts.values()) {
       c.loaded = false;
@@ -103,10 +106,34 @@ export class Loader {
     if (o.result.series.some((s) => !ids.includes(s.run_id))) return [];
     const fits = o.metrics.filter((m) => {
       const c = this.charts.get(m);
-      return c && !c.loading && !c.loaded && maxPointsFor(this.view.width(m)) <= o.maxPoints * 1.5;
+      return c && (!c.loading || this.expected.has(m)) && !c.loaded && maxPointsFor(this.view.width(m)) <= o.maxPoints * 1.5;
     });
+    for (const m of fits) this.charts.get(m)!.loading = false;
     this.take(fits, o.result, o.maxPoints / 2);
     return fits;
+  }
+
+  /**
+   * The host is fetching these charts' overview (announced with the init):
+   * they are not asked for (they count as loading) until it comes (prefill)
+   * or the host says it has none (unexpect).
+   */
+  expect(metrics: string[]): void {
+    for (const m of metrics) {
+      const c = this.charts.get(m);
+      if (!c || c.loaded || c.loading) continue;
+      c.loading = true;
+      this.expected.add(m);
+    }
+  }
+
+  /** The announced overview came (or will not): charts it did not fill load themselves again. */
+  unexpect(): void {
+    for (const m of this.expected) {
+      const c = this.charts.get(m);
+      if (c && !c.loaded) c.loading = false;
+    }
+    this.expected.clear();
   }
 
   /** Fetches the overview of `list` (every run) at the charts' resolution. */

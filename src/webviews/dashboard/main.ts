@@ -7,7 +7,7 @@
 // only) lets tests read what the charts draw.
 import './dashboard.css';
 import type { HistoryParams } from '../../protocol/tracking';
-import { DashboardHistoryRequest, type DashboardAlert, type DashboardOverview, type DashboardRun, type DashboardState, type DashboardToHost, type DashboardToWebview } from '../../protocol/webview';
+import { DashboardHistoryRequest, type DashboardAlert, type DashboardRun, type DashboardState, type DashboardToHost, type DashboardToWebview } from '../../protocol/webview';
 import { connectHost } from '../shared/host';
 import { loadPanelStyles } from '../shared/styles';
 import { TEST_HOOKS } from '../shared/testHooks';
@@ -50,8 +50,8 @@ function start(): void {
   });
   view.attach(loader);
 
-  /** (Re)loads the metric list (unless the host sent it) and every visible chart (those the host's overview has are drawn from it). */
-  async function reload(names?: string[], overview?: DashboardOverview): Promise<void> {
+  /** (Re)loads the metric list (unless the host sent it) and every visible chart (but those whose overview the host is sending). */
+  async function reload(names?: string[], overviewFor?: { metrics: string[] }): Promise<void> {
     loader.reset();
     if (model.runs.length) {
       try {
@@ -66,23 +66,29 @@ function start(): void {
     view.layout();
     view.toolbar.sync();
     view.updateMessage();
-    if (overview) loader.prefill(overview);
+    if (overviewFor) loader.expect(overviewFor.metrics);
     view.loadVisible();
     if (model.state.focus && model.metrics.length) view.focus(model.state.focus);
   }
 
-  function setRuns(runs: DashboardRun[], o: { always?: boolean; metrics?: string[]; overview?: DashboardOverview } = {}): void {
+  function setRuns(runs: DashboardRun[], o: { always?: boolean; metrics?: string[]; overviewFor?: { metrics: string[] } } = {}): void {
     const changed = model.setRuns(runs);
     view.recolor();
     view.renderRuns();
-    if (changed || o.always) void reload(o.metrics, o.overview);
+    if (changed || o.always) void reload(o.metrics, o.overviewFor);
   }
 
   host.onMessage((msg) => {
     switch (msg.type) {
       case 'init':
         if (msg.focus) model.state.focus = msg.focus;
-        setRuns(msg.runs, { always: !msg.runs.length, metrics: msg.metrics, overview: msg.overview });
+        setRuns(msg.runs, { always: !msg.runs.length, metrics: msg.metrics, overviewFor: msg.overviewFor });
+        break;
+      case 'overview':
+        // The charts it fits are drawn from it; the others announced with the init ask for themselves.
+        if (msg.overview) loader.prefill(msg.overview);
+        loader.unexpect();
+        view.loadVisible();
         break;
       case 'runs':
         setRuns(msg.runs);

@@ -55,6 +55,7 @@ const flag = (id: keyof DatasetEditorPageState['flags'], label: string) => {
 };
 const vocab = h('datalist', { id: 'tag-vocab' });
 const count = h('span', { class: 'muted', id: 'count' });
+const nameEl = h('strong', { id: 'name' });
 const notice = h('div', { id: 'notice', role: 'status' });
 const header = h('div', { class: 'de-head', role: 'row' });
 const spacer = h('div', { class: 'de-spacer' });
@@ -81,7 +82,7 @@ function layout(): void {
   durMin.value = ui.duration.min === null ? '' : String(ui.duration.min);
   durMax.value = ui.duration.max === null ? '' : String(ui.duration.max);
   app.replaceChildren(
-    h('div', { class: 'toolbar' }, h('strong', { id: 'name' }, state?.name ?? ''), h('label', {}, 'Trigger ', triggerInput), button('import', 'cloud-download', 'Import…', () => host.post({ type: 'importFiles' })), button('validate', 'check-all', 'Validate', () => host.post({ type: 'validate' })), count),
+    h('div', { class: 'toolbar' }, nameEl, h('label', {}, 'Trigger ', triggerInput), button('import', 'cloud-download', 'Import…', () => host.post({ type: 'importFiles' })), button('validate', 'check-all', 'Validate', () => host.post({ type: 'validate' })), count),
     h('div', { class: 'toolbar' }, filterInput, tagFilterInput, tagMode, durMin, durMax, flag('missingPrompt', 'no prompt'), flag('missingLyrics', 'no lyrics'), flag('problems', 'problems')),
     h(
       'div',
@@ -563,6 +564,7 @@ host.onMessage((m) => {
     for (const s of [...selected]) if (!byStem.has(s)) selected.delete(s);
     if (ui.cursor && !byStem.has(ui.cursor)) ui.cursor = null;
     const focused = document.activeElement?.id;
+    nameEl.textContent = state.name;
     if (!app.firstChild) layout();
     else triggerInput.value = state.triggerWord;
     refilter();

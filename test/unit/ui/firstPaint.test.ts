@@ -46,7 +46,7 @@ test('prefetch: the first charts in page order, collapsed sections skipped, with
   }
 });
 
-test('page: the prefetched overview draws the charts it fits without a request; a much wider chart and other charts are asked for', async (t) => {
+test('page: the announced overview is waited for, not asked; it draws the charts it fits; a much wider chart is asked for once it came', async (t) => {
   const g = globalThis as { requestAnimationFrame?: (f: () => void) => number };
   const hadRaf = 'requestAnimationFrame' in g;
   g.requestAnimationFrame ??= (f) => Number(setTimeout(f, 0));
@@ -85,7 +85,12 @@ test('page: the prefetched overview draws the charts it fits without a request; 
       { width: (m) => widths[m] ?? 0, changed: (m) => changed.push(m), error: (e) => assert.fail(String(e)) },
     );
     for (const m of names) loader.track(m);
+    // Announced with the init: the charts wait for the host's overview instead of asking.
+    loader.expect(overview.metrics);
+    for (const m of names) loader.queue(m);
+    await new Promise((r) => queueMicrotask(() => r(null)));
     const taken = loader.prefill(overview);
+    loader.unexpect();
     // train/lr's chart is 2000 px wide: 740 points would be too coarse for it (the resize rule), so it is not taken.
     assert.deepEqual(taken.sort(), ['eval/loss', 'train/loss']);
     assert.equal(requests.length, 0, 'the charts it fits need no request');
