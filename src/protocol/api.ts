@@ -39,7 +39,7 @@ const int: Schema = { type: 'string', pattern: '^-?[0-9]{1,15}$' };
 const bool: Schema = { type: 'string', enum: ['true', 'false', '1', '0'] };
 const status: Schema = { type: 'string', enum: ['running', 'finished', 'failed', 'stopped', 'crashed'] };
 /** A metric value: a number, or NaN/±Infinity as the strings every `--json` shape uses. */
-const metricValue: Schema = { oneOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }] };
+const metricValue: Schema = { anyOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }] };
 const ids: Schema = { type: 'object', additionalProperties: false, required: ['ids'], properties: { ids: { type: 'array', maxItems: 100_000, items: { type: 'integer' } } } };
 
 export const API_ROUTES: readonly ApiRoute[] = [

@@ -82,6 +82,8 @@ export interface ProjectionLayoutParams {
 export interface ProjectionLayoutResult {
   ids: string[];
   labels: string[];
+  /** Audio spaces: each point's source file (absolute), or null when the cache does not know it. */
+  files?: Array<string | null>;
   /** n × 2, row-major. */
   layout: number[];
   info: LayoutInfo;

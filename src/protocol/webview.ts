@@ -2,6 +2,7 @@
 // panel's page posts `ready` first; the host sends nothing before it.
 // Browser-safe: no node or vscode imports.
 import type { AppendedMetric } from './live';
+import type { LayoutInfo, LayoutStage } from './projection';
 import type { RuntimeStatus } from './runtime';
 import type { Alert, CompareResult, HistoryParams, HistoryResult, RunStatus } from './tracking';
 
@@ -199,4 +200,55 @@ export interface CompareState {
   sort?: { key: string; dir: 'asc' | 'desc' };
   /** Rows picked for the overlay. */
   picked?: string[];
+}
+
+// ------------------------------------------------------------ Embedding Map
+// The page asks for one space's layout at a time (a run's step slider asks
+// again); the host forwards the runtime's progress for the layout it asked
+// for, and the page cancels through the host. Audio URIs are webview URIs
+// the host made for clips inside the dataset folder (null otherwise).
+
+export interface MapSpace {
+  id: string;
+  kind: 'audio' | 'text' | 'run';
+  name: string;
+  count: number;
+  dim: number;
+  steps?: number[];
+}
+
+export interface MapLayout {
+  space: string;
+  step?: number;
+  ids: string[];
+  labels: string[];
+  /** n × 2, row-major. */
+  layout: number[];
+  /** Per point: a webview URI of its clip, or null (no file, or outside the dataset folder). */
+  audio: Array<string | null>;
+  /** Per point: the clip's path relative to the dataset folder (shown on hover), or null. */
+  files: Array<string | null>;
+  info: LayoutInfo;
+  cached: boolean;
+}
+
+export const MapLayoutRequest = new IpcRequest<{ space: string; step?: number }, MapLayout>('map/layout');
+
+export const MapCommands = {
+  cancel: new IpcCommand<object, 'cancel'>('cancel'),
+  exportPng: new IpcCommand<{ dataUrl: string }, 'exportPng'>('exportPng'),
+  log: new IpcCommand<{ level: 'info' | 'error'; message: string }, 'log'>('log'),
+};
+export const MapNotifications = {
+  init: new IpcNotification<{ title: string; spaces: MapSpace[]; error?: string }, 'init'>('init'),
+  progress: new IpcNotification<{ stage: LayoutStage; done: number }, 'progress'>('progress'),
+  exported: new IpcNotification<{ path?: string; error?: string }, 'exported'>('exported'),
+};
+export type MapToHost = ReadyMessage | IpcRequestMessage<{ space: string; step?: number }> | WireOf<typeof MapCommands>;
+export type MapToWebview = IpcResponseMessage<MapLayout> | WireOf<typeof MapNotifications>;
+
+export interface MapState {
+  space?: string;
+  step?: number;
+  colorBy?: 'label' | 'cluster' | 'none';
 }

@@ -171,7 +171,13 @@ test('dataset editor: edit a tag, Save, Undo, bulk replace, Play, a conflict on 
   await page.locator('iframe.webview.ready').first().waitFor({ state: 'detached' });
   await openFile(studio, 'big/dataset.json');
   const bigFrame = studio.webview();
-  await bigFrame.locator('.de-row[data-stem="clip_0000"]').waitFor({ state: 'visible' });
+  await bigFrame
+    .locator('.de-row[data-stem="clip_0000"]')
+    .waitFor({ state: 'visible' })
+    .catch(async (e: Error) => {
+      await studio.screenshot('dataset-editor-big-failed', { settle: false });
+      throw new Error(`${e.message}\n${studio.serverLog()}`);
+    });
   assert.match(await bigFrame.locator('#count').innerText(), /^2000 of 2000 samples/);
   const rows = bigFrame.locator('#rows');
   let maxRows = 0;

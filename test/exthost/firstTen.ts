@@ -1,10 +1,15 @@
 // In the real extension host, the first ten minutes (issue 14): Start the
 // Demo Job with a NaN → the alert toast says the watcher stops the run and
 // offers no Stop Run; the job's end raises a notification with its reason
-// and Show Log; same-named runs are told apart in the Runs view; Clear
+// and Show Log; Add Audio Files expands folders (.MP3 too); same-named runs
+// are told apart in the Runs view; Clear
 // Finished Jobs empties the Finished group and keeps the runs.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { audioFilesIn } from '../../src/extension/commands/datasets';
 import type { Job } from '../../src/protocol/jobs';
 import { JobGetRequest } from '../../src/protocol/jobs';
 import { api, waitUntil } from './util';
@@ -25,6 +30,24 @@ export function firstTenTests(): void {
       assert.match(end.message, /^Tune Studio: job 'demo-nan' stopped after \d+s: train\/loss is NaN/);
       assert.deepEqual(end.actions, ['Show Log', 'Open Dashboard']);
       await vscode.commands.executeCommand('notifications.clearAll');
+    });
+
+    test('Add Audio Files: picked folders bring the audio files under them, any case of extension (.MP3), hidden ones and other files left out', async () => {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tunestudio-exthost-pick-'));
+      try {
+        const touch = (rel: string) => {
+          fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+          fs.writeFileSync(path.join(root, rel), 'x');
+        };
+        for (const f of ['folder/a.MP3', 'folder/b.wav', 'folder/sub/c.Flac', 'folder/.hidden.mp3', 'folder/notes.txt', 'folder/.git/d.mp3', 'single.ogg']) touch(f);
+        const got = await audioFilesIn([vscode.Uri.file(path.join(root, 'folder')), vscode.Uri.file(path.join(root, 'single.ogg'))], path.join(root, 'dataset'));
+        assert.deepEqual(
+          got.map((f) => path.relative(root, f)).sort(),
+          ['folder/a.MP3', 'folder/b.wav', 'folder/sub/c.Flac', 'single.ogg'].map((f) => path.join(...f.split('/'))).sort(),
+        );
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+      }
     });
 
     test('same-named runs are told apart; Clear Finished Jobs keeps the runs', async () => {

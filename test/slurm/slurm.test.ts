@@ -129,6 +129,17 @@ test('--time exceeded → failed "time limit"', { skip }, async (t) => {
   assert.match(l.reason ?? '', /time limit/, `${l.reason} ${l.exit_code}`);
 });
 
+test('a silent Slurm job is failed as stalled from its log and progress files, and ended with scancel', { skip }, async (t) => {
+  const { ws, rt } = await setup(t);
+  fs.writeFileSync(path.join(ws.dir, 'silent.js'), `console.log('started ' + process.pid); process.on('SIGTERM', () => {}); setInterval(() => {}, 1000);`);
+  const job = await submit(rt, ws, { name: 'silent', command: [node, 'silent.js'], stall_timeout_s: 2, grace_s: 1 });
+  const j = await until(rt, job.id, ['failed', 'completed', 'cancelled', 'stopped']);
+  assert.equal(j.state, 'failed');
+  assert.match(j.reason ?? '', /^stalled: no progress for 2 s/);
+  const pid = Number(/started (\d+)/.exec(fs.readFileSync(path.join(ws.store, 'jobs', job.id, 'output.log'), 'utf8'))![1]);
+  await waitFor(() => !fs.existsSync(`/proc/${pid}`), `process ${pid} to be gone`, 30_000, 100);
+});
+
 test('a NaN watcher stops a Slurm job through its control file', { skip }, async (t) => {
   const { ws, rt } = await setup(t);
   // Logs a NaN at step 5, then keeps going until it reads "stop" in its control file.

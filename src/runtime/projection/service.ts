@@ -71,7 +71,7 @@ export class ProjectionService {
     if (r.set.ids.length < 3) throw new ProjectionError(`Space '${p.space}' has ${r.set.ids.length} vectors; a map needs at least 3.`);
     const key = layoutKey(r.set, options);
     const stored = this.snapshots.getLayout(key);
-    if (stored) return { ids: r.set.ids, labels: r.set.labels, layout: Array.from(stored.layout), info: stored.info, cached: true };
+    if (stored) return { ids: r.set.ids, labels: r.set.labels, ...(r.set.files ? { files: r.set.files } : {}), layout: Array.from(stored.layout), info: stored.info, cached: true };
     let warm: WarmStart | undefined;
     if (r.previous) {
       const prev = this.snapshots.get(r.previous.id);
@@ -90,7 +90,7 @@ export class ProjectionService {
         { options, warm, transfer: true, progress: (stage, done) => this.o.onProgress?.({ requestId: p.requestId, stage, done }) },
       );
       this.snapshots.putLayout(key, r.snapshotId, out.layout, out.info);
-      return { ids: r.set.ids, labels: r.set.labels, layout: Array.from(out.layout), info: out.info, cached: false };
+      return { ids: r.set.ids, labels: r.set.labels, ...(r.set.files ? { files: r.set.files } : {}), layout: Array.from(out.layout), info: out.info, cached: false };
     } finally {
       this.requests.delete(p.requestId);
     }

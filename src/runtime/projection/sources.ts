@@ -20,6 +20,8 @@ export interface EmbeddingSet {
   labels: string[];
   dim: number;
   vectors: Float32Array;
+  /** Audio spaces: each row's source file (absolute), or null; the map plays it on click. */
+  files?: Array<string | null>;
 }
 
 export interface SnapshotSummary {
@@ -47,7 +49,13 @@ export function audioEmbeddings(store: AudioEmbeddingStore, modelKey: string, da
   const kept = rows.filter((r) => r.vector.length === dim);
   const vectors = new Float32Array(kept.length * dim);
   kept.forEach((r, i) => vectors.set(r.vector, i * dim));
-  return { ids: kept.map((r) => r.contentHash), labels: kept.map((r) => (r.sourcePath ? path.basename(r.sourcePath) : r.contentHash.slice(0, 12))), dim, vectors };
+  return {
+    ids: kept.map((r) => r.contentHash),
+    labels: kept.map((r) => (r.sourcePath ? path.basename(r.sourcePath) : r.contentHash.slice(0, 12))),
+    dim,
+    vectors,
+    files: kept.map((r) => r.sourcePath),
+  };
 }
 
 /**

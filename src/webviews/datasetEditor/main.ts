@@ -300,10 +300,15 @@ function renderDetail(): void {
     detail.replaceChildren(h('p', { class: 'muted' }, 'Select a sample (↑/↓ or j/k). Space plays, Enter edits the prompt, Esc returns to the table.'), audio);
     return;
   }
-  // Keep what the user is typing: a row update for the focused field does not replace it.
-  const active = document.activeElement;
-  if (active && detail.contains(active) && active instanceof HTMLTextAreaElement && detail.dataset.stem === r.stem) {
+  // The same sample: update its values in place, so what the user is typing (a field, the tag box) is kept.
+  if (detail.dataset.stem === r.stem && detail.querySelector('#prompt')) {
+    for (const field of ['prompt', 'lyrics'] as const) {
+      const el = detail.querySelector<HTMLTextAreaElement>(`#${field}`)!;
+      if (document.activeElement !== el) el.value = r[field] ?? '';
+    }
+    detail.querySelector('#problems')?.replaceChildren(...r.problems.map((p) => h('li', { class: p.severity }, p.message)));
     updateChips(r);
+    drawDetailWave();
     return;
   }
   detail.dataset.stem = r.stem;

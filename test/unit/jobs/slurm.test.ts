@@ -9,7 +9,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createParsers } from '../../../src/runtime/ingest/spec';
 import { JobRunner, createJobRun } from '../../../src/runtime/jobs/jobRunner';
+import { slurmOverrides } from '../../../src/cli/jobs';
+import { JobsService } from '../../../src/runtime/jobs/jobsService';
 import { launcherPath } from '../../../src/runtime/jobs/paths';
+import { checkJobSpec } from '../../../src/runtime/jobs/spec';
 import { openDatabase } from '../../../src/runtime/store/db';
 import { Tracker } from '../../../src/runtime/tracking/tracker';
 import { SlurmPoller } from '../../../src/runtime/jobs/slurm';
@@ -165,4 +168,24 @@ test('a second attempt of a remote job (requeue after preemption) is one "preemp
   assert.deepEqual(alerts.map((a) => a.reason), ['preempted']);
   assert.match(alerts[0].title, /attempt 2/);
   assert.match(fs.readFileSync(path.join(jobDir, 'log.txt'), 'utf8'), /dropped 3 metric lines/);
+});
+
+test('`tunestudio submit --slurm …` options become the spec\'s backend and slurm options, adding to a file\'s; the schema refuses unknown Slurm keys', (t) => {
+  assert.deepEqual(slurmOverrides({ sbatchArg: [] }), {});
+  assert.deepEqual(slurmOverrides({ slurm: true, sbatchArg: [] }), { backend: 'slurm' });
+  assert.deepEqual(slurmOverrides({ time: '30', cpus: '4', sbatchArg: ['--exclusive'] }), { backend: 'slurm', slurm: { time: '30', cpus: 4, extra_args: ['--exclusive'] } });
+  assert.deepEqual(slurmOverrides({ local: true, sbatchArg: [] }), { backend: 'local' });
+  assert.throws(() => slurmOverrides({ local: true, partition: 'gpu', sbatchArg: [] }), /--local/);
+  assert.throws(() => slurmOverrides({ cpus: 'many', sbatchArg: [] }), /--cpus must be a whole number/);
+  const dir = tmpDir(t);
+  const db = openDatabase(path.join(dir, 'store'));
+  t.after(() => db.close());
+  const file = path.join(dir, 'train.tunejob.json');
+  fs.writeFileSync(file, JSON.stringify({ command: [process.execPath, '-e', '0'], backend: 'slurm', slurm: { partition: 'gpu', time: '1:00:00' } }));
+  const svc = new JobsService({ db, storeDir: path.join(dir, 'store'), trusted: () => true, baseDir: () => dir });
+  const job = svc.submit({ specFile: file, overrides: slurmOverrides({ time: '30', sbatchArg: [] }) });
+  assert.deepEqual(job.spec.slurm, { partition: 'gpu', time: '30' });
+  assert.equal(job.spec.backend, 'slurm');
+  const problems = checkJobSpec({ command: ['x'], backend: 'slurm', slurm: { partiton: 'gpu' } }, { baseDir: dir, checkFiles: false });
+  assert.ok(problems.some((p) => p.severity === 'error' && p.path.startsWith('slurm')), JSON.stringify(problems));
 });
