@@ -13,7 +13,8 @@
 //      them to a subscribed dashboard.
 // The page is the dashboard bundle built as it ships (minified) with the test
 // hooks on, and a small acquireVsCodeApi shim whose requests are answered by
-// the real runtime queries on a real store (replies cross as one JSON string,
+// the real runtime queries on a real store (in a worker thread with its own
+// connection, standing in for the runtime's process; the host's prefetch too) (replies cross as one JSON string,
 // as VS Code's postMessage serializes them). "ours" answers at the resolution
 // the page asks for (about 2 × the chart's pixel width, min/max buckets); the
 // baseline, in the same process and page code, sends raw points (what a
@@ -46,7 +47,7 @@ import type { AppendedMetric } from '../src/protocol/live';
 import type { HistoryParams, HistoryResult } from '../src/protocol/tracking';
 import { LivePublisher } from '../src/runtime/tracking/live';
 import type { DashboardOverview, DashboardRun, DashboardToHost, DashboardToWebview } from '../src/protocol/webview';
-import { EarlyPoints, firstOverviewParams } from '../src/extension/panels/dashboardPrefetch';
+import { EarlyPoints, firstOverviewParams } from '../src/extension/panels/host/dashboardPrefetch';
 import { median, ratio, saveResults, workDir } from './lib';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -236,18 +237,11 @@ async function measure(
         }
         // 'history' with reqId: the page before the typed IPC (BENCH_DASHBOARD_DIST).
         if (m.type !== 'request' && m.type !== 'history') return [];
-        const p = m.params;
-        const tAnswer = performance.now();
-        const ids = p.runIds.map((r) => q.resolveRun(r).id);
-        const names = q.metricNames(ids);
-        const wanted = p.metrics ?? names;
-        // The baseline ignores the page's resolution and sends every point.
-        const maxPoints = mode === 'baseline' ? Number.MAX_SAFE_INTEGER : p.maxPoints;
-        const series = ids.flatMap((id) => wanted.map((mm) => q.history(id, mm, { from: p.from, to: p.to, maxPoints }))).filter((s) => s.total > 0);
-        sent += series.reduce((n, s) => n + s.steps.length, 0);
-        if (process.env.BENCH_DASHBOARD_TRACE) console.log(`  answered request#${'id' in m ? m.id : m.reqId} in ${Math.round(performance.now() - tAnswer)} ms (${JSON.stringify(series).length} bytes)`);
-        const result = { series, metrics: names };
-        return JSON.stringify([m.type === 'history' ? { type: 'history', reqId: m.reqId, result } : { type: 'response', id: (m as { id: number }).id, result }]);
+        // Answered by the same "runtime" (the worker thread, its connection) as the prefetch, before and after alike.
+        const a = await prefetcher.history({ dir: store.dir, store: `${points}`, params: m.params, baseline: mode === 'baseline' });
+        sent += a.points;
+        if (process.env.BENCH_DASHBOARD_TRACE) console.log(`  answered request#${'id' in m ? m.id : m.reqId} in ${a.ms} ms (${a.json.length} bytes)`);
+        return `[${m.type === 'history' ? `{"type":"history","reqId":${m.reqId}` : `{"type":"response","id":${(m as { id: number }).id}`},"result":${a.json}}]`;
       });
       // What the runtime pushes after the flush (TrackingService → LivePublisher), for a dashboard subscribed to the live run.
       const publisher = new LivePublisher((id) => Object.fromEntries(Object.entries(q.showRun(id).summary).map(([m, s]) => [m, s.last_step])));
@@ -523,7 +517,10 @@ interface PrefetchRun {
   overview: Promise<{ json?: string; points: number; ms: number }>;
 }
 
-type WorkerReply = { id: number; kind: 'names'; metrics: string[]; overviewFor?: { metrics: string[]; maxPoints: number } } | { id: number; kind: 'overview'; json?: string; points: number; ms: number };
+type WorkerReply =
+  | { id: number; kind: 'names'; metrics: string[]; overviewFor?: { metrics: string[]; maxPoints: number } }
+  | { id: number; kind: 'overview'; json?: string; points: number; ms: number }
+  | { id: number; kind: 'history'; json: string; points: number; ms: number };
 
 /** The host's prefetch (runtime queries) in a worker thread, as the runtime is another process than the page's. */
 class Prefetcher {
@@ -542,12 +539,26 @@ class Prefetcher {
     const id = this.next++;
     const reply = <K extends WorkerReply['kind']>(kind: K) => new Promise<Extract<WorkerReply, { kind: K }>>((resolve) => this.waiting.set(`${id}:${kind}`, resolve as (m: WorkerReply) => void));
     const run = { names: reply('names'), overview: reply('overview') };
-    this.worker.postMessage({ id, ...job });
+    this.worker.postMessage({ id, kind: 'prefetch', ...job });
     return run;
+  }
+  /** A page's history request, answered as the runtime does (the baseline: every point). */
+  history(job: HistoryJob): Promise<{ json: string; points: number; ms: number }> {
+    const id = this.next++;
+    const p = new Promise<Extract<WorkerReply, { kind: 'history' }>>((resolve) => this.waiting.set(`${id}:history`, resolve as (m: WorkerReply) => void));
+    this.worker.postMessage({ id, kind: 'history', ...job });
+    return p;
   }
   close(): Promise<number> {
     return this.worker.terminate();
   }
+}
+
+interface HistoryJob {
+  dir: string;
+  store: string;
+  params: HistoryParams;
+  baseline: boolean;
 }
 
 interface PrefetchJob {
@@ -561,14 +572,26 @@ interface PrefetchJob {
 /** The worker's side: dashboardPanel.ts's prefetch, on a read-only connection of its own per store. */
 function prefetchWorker(): void {
   let open: { key: string; q: Queries } | undefined;
-  parentPort!.on('message', (job: PrefetchJob & { id: number }) => {
+  parentPort!.on('message', (msg: (PrefetchJob & { id: number; kind: 'prefetch' }) | (HistoryJob & { id: number; kind: 'history' })) => {
     const t0 = performance.now();
-    const key = `${job.dir}\u0000${job.store}`;
+    const key = `${msg.dir}\u0000${msg.store}`;
     if (open?.key !== key) {
       open?.q.db.close();
-      open = { key, q: new Queries(openDatabase(job.dir, { readonly: true })) };
+      open = { key, q: new Queries(openDatabase(msg.dir, { readonly: true })) };
     }
     const q = open.q;
+    if (msg.kind === 'history') {
+      const p = msg.params;
+      const ids = p.runIds.map((r) => q.resolveRun(r).id);
+      const names = q.metricNames(ids);
+      const wanted = p.metrics ?? names;
+      // The baseline ignores the page's resolution and sends every point.
+      const maxPoints = msg.baseline ? Number.MAX_SAFE_INTEGER : p.maxPoints;
+      const series = ids.flatMap((id) => wanted.map((mm) => q.history(id, mm, { from: p.from, to: p.to, maxPoints }))).filter((s) => s.total > 0);
+      const json = JSON.stringify({ series, metrics: names });
+      return parentPort!.postMessage({ id: msg.id, kind: 'history', json, points: series.reduce((n, s) => n + s.steps.length, 0), ms: Math.round(performance.now() - t0) } satisfies WorkerReply);
+    }
+    const job = msg;
     const metrics = q.metricNames(job.runIds);
     const params = PREFETCH ? firstOverviewParams(job.runIds, metrics) : undefined;
     const maxPoints = job.baseline ? Number.MAX_SAFE_INTEGER : (params?.maxPoints ?? 0);

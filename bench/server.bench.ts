@@ -43,6 +43,14 @@ async function main(): Promise<void> {
       if (line) resolve((JSON.parse(line) as { url: string }).url);
     });
   });
+  try {
+    await measure(dir, url, token);
+  } finally {
+    proc.kill('SIGTERM');
+  }
+}
+
+async function measure(dir: string, url: string, token: string): Promise<void> {
   const api = new RemoteClient({ url, token, timeoutMs: 600_000 });
   const data = batches();
 
@@ -73,7 +81,6 @@ async function main(): Promise<void> {
     const shown = await api.call<{ summary: Record<string, { count: number }> }>('GET', runPath(r.id));
     if (shown.summary['train/loss'].count !== POINTS / METRICS) throw new Error(`lost points: ${shown.summary['train/loss'].count}`);
   }
-  proc.kill('SIGTERM');
   const figures = {
     points: POINTS,
     batch_points: BATCH,

@@ -249,6 +249,18 @@ export function registerTrackingCommands(program: Command, ctx: CliContext): voi
       console.log(`stop requested for ${run.name} (${run.id})`);
     });
 
+  cmd('rename', 'give a run a new name (trimmed; not empty, one line)')
+    .argument('<run>', 'run id or name')
+    .argument('<name>', 'the new name')
+    .action((ref: string, name: string) => {
+      // Written straight to the store (SQLite takes a second writer); a serving runtime sees it on its next read.
+      const runs = servicesOf(ctx.queries()).runs;
+      const before = runs.resolve(ref);
+      const run = runs.rename(before.id, name);
+      if (ctx.json) return jsonOut({ run: { id: run.id, name: run.name }, previous_name: before.name });
+      console.log(`renamed ${before.name} (${run.id}) to ${run.name}`);
+    });
+
   cmd('delete', 'delete a run and all its metrics and alerts')
     .argument('<run>', 'run id or name')
     .option('--yes', 'really delete (required)')

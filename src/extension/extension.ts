@@ -9,6 +9,7 @@ import { registerLanguageModelTools } from './lmTools';
 import { StatusPanel } from './panels/statusPanel';
 import { ComparePanel } from './panels/comparePanel';
 import { DashboardPanel } from './panels/dashboardPanel';
+import { registerMapCommand } from './panels/mapPanel';
 import type { AlertNotifications } from './alertNotifications';
 import type { JobEndNotifications } from './jobNotifications';
 import type { RunStatusBar } from './statusBar';
@@ -74,6 +75,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<TuneSt
   context.subscriptions.push(DatasetEditorProvider.register(context, runtime));
   // Agents: the tool catalogue as language-model tools (issue 16).
   context.subscriptions.push(registerLanguageModelTools(runtime));
+  // The embedding map (issue 19): from a dataset or a run.
+  context.subscriptions.push(registerMapCommand(context, runtime));
   for (const commands of [runtimeCommands, datasetCommands, trainingCommands, runCommands, jobCommands, alertCommands]) commands.register(ctx);
 
   // Not awaited: activation stays fast; views and commands wait for the runtime themselves.

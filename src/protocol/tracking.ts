@@ -181,6 +181,12 @@ export namespace RunDeleteRequest {
   export const type = new RequestType<{ run: string }, { deleted: boolean }, void>(method);
 }
 
+/** Renames a run (RunsService.rename's rules: trimmed, not empty, one line); answers the renamed run. */
+export namespace RunRenameRequest {
+  export const method = 'tunestudio/runs/rename' as const;
+  export const type = new RequestType<{ run: string; name: string }, Run, void>(method);
+}
+
 export namespace RunCompareRequest {
   export const method = 'tunestudio/runs/compare' as const;
   export const type = new RequestType<{ runIds: string[]; metrics?: string[] }, CompareResult & { alerts: Record<string, number> }, void>(method);

@@ -91,7 +91,9 @@ export class TeamServer {
   listen(host: string, port: number): Promise<AddressInfo> {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(req, res);
     this.server = this.o.tls ? https.createServer({ cert: this.o.tls.cert, key: this.o.tls.key }, handler) : http.createServer(handler);
-    this.server.headersTimeout = 30_000;
+    // Longer than clients' idle gaps (a training step, a blocked event loop): a client that reuses a socket the server just closed gets a reset it cannot safely retry for a write.
+    this.server.keepAliveTimeout = 65_000;
+    this.server.headersTimeout = 66_000;
     this.server.requestTimeout = 120_000;
     return new Promise((resolve, reject) => {
       this.server!.once('error', reject);

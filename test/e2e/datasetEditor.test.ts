@@ -38,8 +38,10 @@ async function openFile(studio: Studio, rel: string): Promise<void> {
   const input = quick.locator('input.input');
   await input.waitFor({ state: 'visible' });
   await input.fill(rel);
-  await quick.locator('.monaco-list-row', { hasText: 'dataset.json' }).first().waitFor({ state: 'visible' });
-  await studio.page.keyboard.press('Enter');
+  // The row of this file (label dataset.json, description its folder), not the recently opened one listed first.
+  const folder = path.dirname(rel);
+  const row = quick.locator('.monaco-list-row', { hasText: 'dataset.json' }).filter({ has: studio.page.locator('.label-description', { hasText: new RegExp(`^${folder}$`) }) });
+  await row.first().click();
   await quick.waitFor({ state: 'hidden' });
 }
 

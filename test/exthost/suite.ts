@@ -9,7 +9,7 @@ import { activationTests } from './activation';
 import { datasetTests } from './datasets';
 import { firstTenTests } from './firstTen';
 import { runtimeTests } from './runtime';
-import { statusPanelTests } from './statusPanel';
+import { statusPanelTests, statusSchedulerTests } from './statusPanel';
 import { startupBench } from './startupBench';
 import { uiTests } from './ui';
 import { lmToolsTests } from './lmTools';
@@ -28,6 +28,7 @@ export function run(): Promise<void> {
   datasetTests();
   lmToolsTests();
   firstTenTests();
+  statusSchedulerTests();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures ? reject(new Error(`${failures} extension-host test(s) failed`)) : resolve()));
   });

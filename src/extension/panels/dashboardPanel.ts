@@ -14,7 +14,7 @@ import {
 import { MetricsSubscribeRequest, type AppendedMetric } from '../../protocol/live';
 import { DashboardHistoryRequest, type DashboardFocus, type DashboardOverview, type DashboardRun, type DashboardState, type DashboardToHost, type DashboardToWebview } from '../../protocol/webview';
 import type { Runtime } from '../runtime';
-import { EarlyPoints, firstOverviewParams, noteOverviewRequest } from './dashboardPrefetch';
+import { EarlyPoints, firstOverviewParams, noteOverviewRequest } from './host/dashboardPrefetch';
 import { WebviewPanelHost } from './host/webviewPanelHost';
 import { renderPage, webviewOptions } from './webviewHtml';
 import { csvField } from '../../protocol/csv';

@@ -16,7 +16,7 @@ import { renderPage, webviewOptions } from './webviewHtml';
 
 export const MAP_VIEW_TYPE = 'tuneStudio.embeddingMap';
 
-export type MapSource = { datasetDir: string; runId?: undefined } | { runId: string; datasetDir?: undefined };
+export type MapSource = { datasetDir: string; runId?: undefined; runName?: undefined } | { runId: string; datasetDir?: undefined; /** Shown in the title. */ runName?: string };
 
 /** True when `file` is `root` itself or inside it (both absolute). */
 export function isInside(root: string, file: string): boolean {
@@ -28,11 +28,11 @@ export function isInside(root: string, file: string): boolean {
 /** The map's source from a command argument: a dataset or run tree node, `{datasetDir}`/`{runId}`, or a folder Uri. */
 export function mapSourceFrom(arg: unknown): MapSource | undefined {
   if (!arg || typeof arg !== 'object') return undefined;
-  const a = arg as { kind?: string; dataset?: { dir?: string }; run?: { id?: string }; datasetDir?: unknown; runId?: unknown; fsPath?: unknown; scheme?: unknown };
+  const a = arg as { kind?: string; dataset?: { dir?: string }; run?: { id?: string; name?: string }; datasetDir?: unknown; runId?: unknown; fsPath?: unknown; scheme?: unknown };
   if (typeof a.datasetDir === 'string') return { datasetDir: a.datasetDir };
   if (typeof a.runId === 'string') return { runId: a.runId };
   if ((a.kind === 'dataset' || a.kind === 'sample') && typeof a.dataset?.dir === 'string') return { datasetDir: a.dataset.dir };
-  if (a.kind === 'run' && typeof a.run?.id === 'string') return { runId: a.run.id };
+  if (a.kind === 'run' && typeof a.run?.id === 'string') return { runId: a.run.id, ...(typeof a.run.name === 'string' && a.run.name ? { runName: a.run.name } : {}) };
   if (a.scheme === 'file' && typeof a.fsPath === 'string') return { datasetDir: a.fsPath };
   return undefined;
 }
@@ -50,7 +50,7 @@ export class MapPanel extends WebviewPanelHost<MapToHost, MapToWebview> {
       return existing;
     }
     const roots = source.datasetDir ? [vscode.Uri.file(path.resolve(source.datasetDir))] : [];
-    const title = source.datasetDir ? `Embedding Map: ${path.basename(source.datasetDir)}` : `Embedding Map: run ${source.runId}`;
+    const title = source.datasetDir ? `Embedding Map: ${path.basename(source.datasetDir)}` : `Embedding Map: ${source.runName ? `run ${source.runName} (${source.runId})` : `run ${source.runId}`}`;
     const panel = vscode.window.createWebviewPanel(MAP_VIEW_TYPE, title, vscode.ViewColumn.Active, webviewOptions(context.extensionUri, roots));
     const p = new MapPanel(panel, context, runtime, source, key, title);
     MapPanel.open.set(key, p);

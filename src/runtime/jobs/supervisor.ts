@@ -466,7 +466,7 @@ export class Supervisor {
     if (!events.length) return;
     this.lastBeat = Date.now();
     for (const e of events) {
-      // if (this.replayed(e)) continue;
+      if (this.replayed(e)) continue;
       try {
         this.ingest.handle(e);
       } catch (err) {

@@ -2,7 +2,7 @@
 // rows only (never from metric history), so they cost the same for 100 points
 // or 100 million.
 import type { AlertLevel } from '../../protocol/lines';
-import { flattenConfig } from '../../protocol/config';
+import { flattenConfig, isInternalConfigKey } from '../../protocol/config';
 import { metricDirection as guessDirection } from '../../protocol/metrics';
 import { RUN_STATUSES, type BestResult, type CompareResult, type MetricSummary, type RunStatus, type SummaryResult } from '../../protocol/tracking';
 import { toMetricSummary, type SummaryRow } from '../store/tracking';
@@ -128,10 +128,10 @@ export class CompareQueries {
   }
 }
 
-/** Keys (dotted paths for nested objects) whose values differ between configs. */
+/** Keys (dotted paths for nested objects) whose values differ between configs; keys the runtime adds (job.*, command, sweep, trial) never count. */
 export function configDiff(configs: Array<Record<string, unknown>>): string[] {
   const flat = configs.map((c) => flattenConfig(c));
-  const keys = new Set(flat.flatMap((f) => Object.keys(f)));
+  const keys = new Set(flat.flatMap((f) => Object.keys(f).filter((k) => !isInternalConfigKey(k))));
   return [...keys].filter((k) => new Set(flat.map((f) => JSON.stringify(f[k]))).size > 1).sort();
 }
 

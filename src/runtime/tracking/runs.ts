@@ -97,6 +97,20 @@ export class RunsService {
     return run;
   }
 
+  /**
+   * Renames a run. The name is trimmed; an empty one, one with control
+   * characters (a newline would break every one-line listing) or one longer
+   * than RUN_NAME_MAX is refused. Names need not be unique (same-named runs are
+   * told apart by id); a running run can be renamed (its writer never writes
+   * the name again).
+   */
+  rename(ref: string, name: string): Run {
+    const run = this.resolve(ref);
+    const next = checkRunName(name, `run '${run.name}' (${run.id})`);
+    this.deps.store().runs.rename(run.id, next, new Date().toISOString());
+    return this.resolve(run.id);
+  }
+
   /** Deletes a run with its metrics and alerts; a running run is refused (its writer would recreate rows). */
   delete(ref: string): Run {
     const run = this.resolve(ref);
@@ -107,4 +121,16 @@ export class RunsService {
     this.deps.onDeleted?.(run.id);
     return run;
   }
+}
+
+/** The longest run name rename accepts. */
+export const RUN_NAME_MAX = 200;
+
+/** A run name as rename stores it (trimmed), or a RunRuleError naming `what`, the cause and the fix. */
+export function checkRunName(name: string, what: string): string {
+  const n = name.trim();
+  if (!n) throw new RunRuleError(`cannot rename ${what}: the new name is empty; give a name with at least one visible character`);
+  if (/\p{Cc}/u.test(n)) throw new RunRuleError(`cannot rename ${what}: the new name contains a control character (a newline or tab); use one line of plain text`);
+  if (n.length > RUN_NAME_MAX) throw new RunRuleError(`cannot rename ${what}: the new name is ${n.length} characters long; use at most ${RUN_NAME_MAX}`);
+  return n;
 }

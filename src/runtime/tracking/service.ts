@@ -12,6 +12,7 @@ import {
   AlertsClearRequest,
   AlertsListRequest,
   RunCompareRequest,
+  RunRenameRequest,
   RunDeleteRequest,
   RunHistoryRequest,
   RunShowRequest,
@@ -136,6 +137,14 @@ export class TrackingService {
         const run = this.runs.delete(p.run);
         this.ctx.notifyChanged({ kinds: ['runs', 'alerts', 'metrics'], runIds: [run.id] });
         return { deleted: true };
+      }),
+    );
+    c.onRequest(
+      RunRenameRequest.type,
+      wrap((p) => {
+        const run = this.runs.rename(p.run, p.name);
+        this.ctx.notifyChanged({ kinds: ['runs'], runIds: [run.id] });
+        return run;
       }),
     );
     c.onRequest(RunCompareRequest.type, wrap((p) => this.runs.compare(p.runIds, p.metrics)));

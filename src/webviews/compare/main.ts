@@ -1,7 +1,8 @@
 // Compare Runs page: the selected runs in a sortable table — status,
-// duration, alert count, last and best value of the chosen metrics, and the
-// config keys whose values differ (highlighted; identical keys on request).
-// Rows picked with their checkboxes are overlaid in a dashboard.
+// duration, alert count, last and best value of the chosen metrics — and below
+// it their config, one row per key grouped by section, the keys whose values
+// differ first and highlighted (identical keys and the runtime's own keys on
+// request). Rows picked with their checkboxes are overlaid in a dashboard.
 import './compare.css';
 import type { MetricSummary } from '../../protocol/tracking';
 import type { CompareData, CompareState, CompareToHost, CompareToWebview } from '../../protocol/webview';
@@ -12,6 +13,7 @@ import { HEADLINE_METRICS, metricDirection } from '../../protocol/metrics';
 import { icon, loadPanelStyles, statusIcon } from '../shared/styles';
 import { TEST_HOOKS } from '../shared/testHooks';
 import { flattenConfig } from '../../protocol/config';
+import { configSections, configText, RUNTIME_SECTION, type ConfigSection } from './configTable';
 
 loadPanelStyles();
 
@@ -21,6 +23,9 @@ const state: CompareState = host.getState() ?? { runIds: [] };
 let data: CompareData | undefined;
 let error: string | undefined;
 let showSame = false;
+let showInternal = false;
+/** Config sections folded by a click on their heading. */
+const collapsed = new Set<string>();
 
 type Cell = { text: string; sort: number | string | null; cls?: string; title?: string };
 interface Column {
@@ -93,25 +98,50 @@ function columns(d: CompareData): Column[] {
       },
     });
   }
-  const configs = new Map(Object.entries(d.configs ?? {}).map(([id, c]) => [id, flattenConfig(c)]));
-  const diff = new Set(d.config_diff ?? []);
-  const keys = [...new Set([...configs.values()].flatMap((c) => Object.keys(c)))].filter((k) => k !== 'command' || diff.has(k));
-  keys.sort((a, b) => Number(diff.has(b)) - Number(diff.has(a)) || a.localeCompare(b));
-  for (const k of keys) {
-    if (!diff.has(k) && !showSame) continue;
-    cols.push({
-      key: `cfg:${k}`,
-      label: k,
-      title: diff.has(k) ? `config ${k}: differs between these runs` : `config ${k}: the same in every run`,
-      cls: diff.has(k) ? 'cfg differs' : 'cfg',
-      cell: (id) => {
-        const v = configs.get(id)?.[k];
-        const text = v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v);
-        return { text: text.length > 60 ? text.slice(0, 60) + '…' : text, sort: typeof v === 'number' ? v : v === undefined ? null : text, title: text };
-      },
-    });
-  }
   return cols;
+}
+
+function flatConfigs(d: CompareData): Map<string, Record<string, unknown>> {
+  return new Map(d.runs.map((r) => [r.id, flattenConfig(d.configs?.[r.id] ?? {})]));
+}
+
+function sections(d: CompareData): ConfigSection[] {
+  return configSections([...flatConfigs(d).values()], d.config_diff ?? [], { showSame, showInternal });
+}
+
+/** The config below the metrics: one row per key, one column per run, grouped by section. */
+function configTable(d: CompareData, ids: string[]): HTMLElement | null {
+  const secs = sections(d);
+  if (!secs.length) return null;
+  const configs = flatConfigs(d);
+  const runs = new Map(d.runs.map((r) => [r.id, r]));
+  const head = h('tr', {}, h('th', {}, 'Config'), ...ids.map((id) => h('th', { title: id }, runs.get(id)!.name)));
+  const bodies = secs.map((s) => {
+    const open = !collapsed.has(s.name);
+    const label = s.name === '' ? 'general' : s.name;
+    const count = s.internal ? `${s.keys.length} key${s.keys.length === 1 ? '' : 's'}, never compared` : s.differing ? `${s.differing} differ` : 'identical';
+    const title = h('th', { colspan: String(ids.length + 1), class: 'section', title: open ? 'Click to fold this section' : 'Click to show this section', 'aria-expanded': String(open), 'data-section': s.name }, icon(open ? 'chevron-down' : 'chevron-right'), ` ${label} `, h('span', { class: 'muted' }, `(${count})`));
+    title.addEventListener('click', () => {
+      if (open) collapsed.add(s.name);
+      else collapsed.delete(s.name);
+      render();
+    });
+    const rows = open
+      ? s.keys.map((k) =>
+          h(
+            'tr',
+            { 'data-key': k.key, class: k.internal ? 'internal' : '' },
+            h('th', { class: k.differs ? 'cfg differs' : 'cfg', title: k.internal ? `${k.key}: added by Tune Studio, not your config` : k.differs ? `config ${k.key}: differs between these runs` : `config ${k.key}: the same in every run` }, k.label),
+            ...ids.map((id) => {
+              const text = configText(configs.get(id)?.[k.key]);
+              return h('td', { class: k.differs ? 'cfg differs' : 'cfg', title: text }, text.length > 60 ? text.slice(0, 60) + '…' : text);
+            }),
+          ),
+        )
+      : [];
+    return h('tbody', { class: s.name === RUNTIME_SECTION ? 'internal' : '' }, h('tr', {}, title), ...rows);
+  });
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'grid config' }, h('thead', {}, head), ...bodies));
 }
 
 function sortedIds(d: CompareData, cols: Column[]): string[] {
@@ -177,17 +207,23 @@ function render(): void {
     showSame = same.checked;
     render();
   });
-  const overlay = h('button', { type: 'button', class: 'primary', id: 'overlay', disabled: picked.size === 0, title: 'Open a dashboard with the picked runs overlaid (updates the one opened from here)' }, icon('graph-line'), ` Overlay ${picked.size || ''} in Dashboard`);
+  const internal = h('input', { type: 'checkbox', id: 'show-internal', checked: showInternal });
+  internal.addEventListener('change', () => {
+    showInternal = internal.checked;
+    render();
+  });
+  const overlay = h('button', { type: 'button', class: 'primary', id: 'overlay', disabled: picked.size === 0, 'aria-disabled': String(picked.size === 0), title: picked.size === 0 ? 'Tick the runs to overlay first (the checkboxes at the left of the table)' : 'Open a dashboard with the picked runs overlaid (updates the one opened from here)' }, icon('graph-line'), ` Overlay ${picked.size || ''} in Dashboard`);
   overlay.addEventListener('click', () => host.post({ type: 'overlay', runIds: [...picked] }));
   const refresh = h('button', { type: 'button', title: 'Refresh' }, icon('refresh'), ' Refresh');
   refresh.addEventListener('click', () => host.post({ type: 'refresh' }));
-  const diffCount = (d.config_diff ?? []).length;
+  const diffCount = sections(d).reduce((n, s) => n + s.differing, 0);
   app.append(
     h(
       'div',
       { class: 'toolbar' },
       metricsBox,
       h('label', { for: 'show-same', class: 'control' }, same, ' Show identical config keys'),
+      h('label', { for: 'show-internal', class: 'control', title: 'Keys Tune Studio adds to a run (job.*, command, sweep, trial); they never count as differing' }, internal, ' Show internal keys'),
       overlay,
       refresh,
       h('span', { class: 'muted' }, diffCount ? `${diffCount} config key${diffCount === 1 ? '' : 's'} differ (highlighted)` : 'The configs are identical'),
@@ -249,6 +285,8 @@ function render(): void {
     return tr;
   });
   app.append(h('div', { class: 'table-wrap' }, h('table', { class: 'grid compare' }, h('thead', {}, head), h('tbody', {}, ...rows))));
+  const cfg = configTable(d, sortedIds(d, cols));
+  if (cfg) app.append(h('h2', {}, 'Config'), cfg);
 }
 
 host.onMessage((msg) => {
@@ -272,7 +310,13 @@ if (TEST_HOOKS) {
     table: () => {
       if (!data) return { columns: [], rows: [] };
       const cols = columns(data);
-      return { columns: cols.map((c) => c.key), rows: sortedIds(data, cols).map((id) => ({ runId: id, cells: cols.map((c) => c.cell(id).text) })) };
+      // The config rows shown below the table, as `cfg:KEY` columns.
+      const keys = sections(data).flatMap((s) => s.keys.map((k) => k.key));
+      const configs = flatConfigs(data);
+      return {
+        columns: [...cols.map((c) => c.key), ...keys.map((k) => `cfg:${k}`)],
+        rows: sortedIds(data, cols).map((id) => ({ runId: id, cells: [...cols.map((c) => c.cell(id).text), ...keys.map((k) => configText(configs.get(id)?.[k]))] })),
+      };
     },
     state: () => structuredClone(state),
   };

@@ -102,7 +102,7 @@ export class ScatterGl {
     gl.uniform1f(this.u.t, t);
     // Points shrink as there are more of them, and grow a little when zoomed in.
     const dpr = window.devicePixelRatio || 1;
-    const base = this.n > 50_000 ? 2.5 : this.n > 10_000 ? 3.5 : this.n > 1000 ? 5 : 7;
+    const base = this.n > 50_000 ? 2.5 : this.n > 10_000 ? 3.5 : this.n > 1000 ? 5 : this.n > 100 ? 7 : 10;
     gl.uniform1f(this.u.size, Math.min(24, base * dpr));
     gl.uniform1f(this.u.alpha, this.n > 20_000 ? 0.75 : 0.9);
     gl.bindVertexArray(this.vao);

@@ -1,7 +1,9 @@
 // Runtime Status page: which Node runs the runtime, the store, its schema
-// version, the compute backends, and the runtime's state (live).
+// version, who schedules jobs, the compute backends, and the runtime's state
+// (live).
 import type { StatusState, StatusToHost, StatusToWebview } from '../../protocol/webview';
 import { connectHost, h } from '../shared/host';
+import { schedulerLine } from './scheduler';
 
 const host = connectHost<StatusToHost, StatusToWebview, StatusState>();
 const app = document.getElementById('app')!;
@@ -43,6 +45,7 @@ function render(msg: StatusToWebview | undefined): void {
       row('Started', new Date(s.startedAt).toLocaleString()),
       row('Log level', s.logLevel),
       row('Workspace trust', s.trusted ? 'trusted' : 'untrusted: jobs will not start'),
+      row('Jobs', schedulerLine(s), 'scheduler'),
     ),
     h('h2', {}, 'Store'),
     h(

@@ -189,3 +189,34 @@ test('`tunestudio submit --slurm …` options become the spec\'s backend and slu
   const problems = checkJobSpec({ command: ['x'], backend: 'slurm', slurm: { partiton: 'gpu' } }, { baseDir: dir, checkFiles: false });
   assert.ok(problems.some((p) => p.severity === 'error' && p.path.startsWith('slurm')), JSON.stringify(problems));
 });
+
+test('Slurm running a job twice from the top (a controller crash: at-least-once) is one "attempt" alert and metrics once', async (t) => {
+  const dir = tmpDir(t);
+  const jobDir = path.join(dir, 'job');
+  fs.mkdirSync(jobDir);
+  const db = openDatabase(path.join(dir, 'store'));
+  t.after(() => db.close());
+  const tracker = new Tracker(db);
+  const run = createJobRun(tracker, { project: 'p', name: 'twice' });
+  const trainer = path.join(dir, 'train.js');
+  fs.writeFileSync(trainer, `for (let s = 0; s < 10; s++) console.log('@tunestudio ' + JSON.stringify({ step: s, metrics: { loss: s } }));`);
+  let phase: 'queued' | 'running' | 'ended' = 'running';
+  const runner = new JobRunner({ tracker, runId: run.id, jobDir, command: { argv: [], cwd: dir }, parsers: createParsers(undefined, { cwd: dir }), remote: { phase: () => phase, signal: () => undefined, outcome: () => null }, resourceIntervalMs: 0, pollMs: 20 });
+  runner.start();
+  const script = path.join(jobDir, 'job.sbatch');
+  fs.writeFileSync(script, batchScript({ nodePath: process.execPath, launcher: launcherPath(), jobDir }));
+  fs.writeFileSync(path.join(jobDir, ARGV_FILE), JSON.stringify({ argv: [process.execPath, trainer], cwd: dir, env: {} }));
+  const out = fs.openSync(path.join(jobDir, 'output.log'), 'a');
+  for (let i = 0; i < 2; i++) {
+    const p = spawn('bash', [script], { stdio: ['ignore', out, out], env: { ...process.env, SLURM_JOB_ID: '9' } });
+    await new Promise((r) => p.on('exit', r));
+  }
+  fs.closeSync(out);
+  await waitFor(() => (fs.readFileSync(path.join(jobDir, 'output.log'), 'utf8').match(/"step":9/g) ?? []).length === 2 && fs.existsSync(path.join(jobDir, 'log.txt')) && (fs.readFileSync(path.join(jobDir, 'log.txt'), 'utf8').match(/"step":9/g) ?? []).length === 2, 'both attempts to be read');
+  phase = 'ended';
+  assert.equal((await runner.settled).state, 'completed');
+  const rows = db.prepare(`SELECT m.step FROM metrics m JOIN metric_names n ON n.id = m.metric_id WHERE m.run_id = ? AND n.name = 'loss' ORDER BY m.step`).all(run.id) as Array<{ step: number }>;
+  assert.deepEqual(rows.map((r) => r.step), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  const alerts = db.prepare(`SELECT reason, title FROM alerts WHERE run_id = ?`).all(run.id) as Array<{ reason: string; title: string }>;
+  assert.deepEqual(alerts.map((a) => [a.reason, a.title]), [['attempt', 'Attempt 2 started']]);
+});

@@ -14,7 +14,7 @@ import { HistoryQueries } from '../../../src/runtime/tracking/history';
 import { statementCache } from '../../../src/runtime/tracking/statements';
 import type { HistoryParams, HistoryResult } from '../../../src/protocol/tracking';
 import type { DashboardOverview } from '../../../src/protocol/webview';
-import { DEFAULT_OVERVIEW_POINTS, EarlyPoints, PREFETCH_CHARTS, firstOverviewParams, noteOverviewRequest, pageOrder } from '../../../src/extension/panels/dashboardPrefetch';
+import { DEFAULT_OVERVIEW_POINTS, EarlyPoints, PREFETCH_CHARTS, firstOverviewParams, noteOverviewRequest, pageOrder } from '../../../src/extension/panels/host/dashboardPrefetch';
 import { Loader, maxPointsFor } from '../../../src/webviews/dashboard/loader';
 import { DashboardModel } from '../../../src/webviews/dashboard/model';
 import { tmpDir } from '../../helpers/tmp';

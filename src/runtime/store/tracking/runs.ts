@@ -1,7 +1,7 @@
 // The only SQL that writes projects, runs, stop_requests, run_samples and
 // run_artifacts: creating and ending runs, heartbeats and progress, the
 // process that writes a run (setProcess, used by the jobs code), config,
-// stop requests, samples and artifacts. Statements are prepared once.
+// stop requests, samples and artifacts, renames. Statements are prepared once.
 import type Database from 'better-sqlite3';
 
 export interface NewRun {
@@ -56,6 +56,7 @@ export class RunStore {
         `UPDATE runs SET next_step = MAX(next_step, ?), rejected_values = rejected_values + ?, last_warning = COALESCE(?, last_warning), updated_at = ? WHERE id = ?`,
       ),
       delete: db.prepare(`DELETE FROM runs WHERE id = ?`),
+      rename: db.prepare(`UPDATE runs SET name = ?, updated_at = ? WHERE id = ?`),
       resume: db.prepare(
         `UPDATE runs SET status = 'running', exit_code = NULL, signal = NULL, reason = NULL, ended_at = NULL,
            pid = ?, pid_start = ?, host = ?, heartbeat_at = ?, updated_at = ? WHERE id = ?`,
@@ -129,6 +130,11 @@ export class RunStore {
   }
 
   /** Deletes a run; its metrics, summaries, alerts, watchers, samples and artifacts go with it (ON DELETE CASCADE). */
+  /** Gives a run a new name (the rules are RunsService.rename's); false when no such run. */
+  rename(runId: string, name: string, now: string): boolean {
+    return this.s.rename.run(name, now, runId).changes > 0;
+  }
+
   delete(runId: string): void {
     const del = this.db.transaction(() => this.s.delete.run(runId));
     del.immediate();

@@ -3,9 +3,9 @@
 // order the page lays them out, at the resolution the last dashboard asked
 // for; and the live points held until the page has it. Pure (no vscode
 // import), so bench/dashboard.bench.ts follows the same rules as the panel.
-import { sectionOf, sectionOrder } from '../../protocol/metrics';
-import type { AppendedMetric } from '../../protocol/live';
-import type { HistoryParams } from '../../protocol/tracking';
+import { sectionOf, sectionOrder } from '../../../protocol/metrics';
+import type { AppendedMetric } from '../../../protocol/live';
+import type { HistoryParams } from '../../../protocol/tracking';
 
 /** Charts prefetched at most (about a screenful of cards). */
 export const PREFETCH_CHARTS = 6;
