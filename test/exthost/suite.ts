@@ -13,6 +13,7 @@ import { statusPanelTests, statusSchedulerTests } from './statusPanel';
 import { startupBench } from './startupBench';
 import { uiTests } from './ui';
 import { lmToolsTests } from './lmTools';
+import { runsMetaTests } from './runsMeta';
 
 export function run(): Promise<void> {
   // `npm run bench startup` reuses this entry to time a cold activation.
@@ -29,6 +30,7 @@ export function run(): Promise<void> {
   lmToolsTests();
   firstTenTests();
   statusSchedulerTests();
+  runsMetaTests();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures ? reject(new Error(`${failures} extension-host test(s) failed`)) : resolve()));
   });

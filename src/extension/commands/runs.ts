@@ -1,4 +1,4 @@
-// Run commands: open dashboards, compare, stop, delete, copy id, show logs,
+// Run commands: open dashboards, compare, stop, rename, delete, copy id, show logs,
 // filter the Runs view by status. Commands take tree nodes (one or the
 // multi-selection), run ids, or nothing (then a quick pick asks).
 import * as fs from 'node:fs';
@@ -8,7 +8,7 @@ import { JobsListRequest } from '../../protocol/jobs';
 import { RuntimeStatusRequest } from '../../protocol/runtime';
 import { statusCodicon } from '../../protocol/status';
 import { MetricsAppendedNotification } from '../../protocol/live';
-import { RunDeleteRequest, RunsListRequest, type RunListItem, type RunStatus } from '../../protocol/tracking';
+import { RunDeleteRequest, RunRenameRequest, RunsListRequest, type RunListItem, type RunStatus } from '../../protocol/tracking';
 import type { CompareState, DashboardState } from '../../protocol/webview';
 import { stopRunWithFeedback } from '../alertNotifications';
 import type { Ctx } from '../ctx';
@@ -122,6 +122,31 @@ export function register(ctx: Ctx): void {
     ctx.runsTree.refreshNow();
   };
 
+  // Rename… acts on the clicked run (not the whole selection: one name for one run).
+  // A string second argument is the new name (other extensions, tests); a tree passes its selection there.
+  const rename = async (arg?: unknown, newName?: unknown) => {
+    let [id] = runIdsFrom(arg);
+    if (!id) [id] = await pickRuns(runtime, { many: false, title: 'Tune Studio: Rename Run' });
+    if (!id) return;
+    const run = (await runtime.request(RunsListRequest.type, {})).find((r) => r.id === id);
+    if (!run) return showError(new Error(`run ${id} is gone (deleted?); refresh the Runs view`));
+    const name = typeof newName === 'string' ? newName : await vscode.window.showInputBox({
+      title: `Tune Studio: Rename Run '${run.name}'`,
+      prompt: `A new name for ${run.id} (names need not be unique; the id stays)`,
+      value: run.name,
+      valueSelection: [0, run.name.length],
+      // The runtime's rule decides; this only spares a round trip for the obvious cases.
+      validateInput: (v) => (!v.trim() ? 'The name is empty: type at least one visible character.' : /\p{Cc}/u.test(v) ? 'Use one line of plain text.' : undefined),
+    });
+    if (name === undefined || name.trim() === run.name) return;
+    try {
+      await runtime.request(RunRenameRequest.type, { run: run.id, name });
+    } catch (e) {
+      showError(e);
+    }
+    ctx.runsTree.refreshNow();
+  };
+
   const copyId = async (arg?: unknown, selection?: unknown) => {
     const ids = runIdsFrom(arg, selection);
     if (!ids.length) return;
@@ -159,6 +184,7 @@ export function register(ctx: Ctx): void {
     vscode.commands.registerCommand('tuneStudio.compareSelected', compare),
     vscode.commands.registerCommand('tuneStudio.stopRun', stop),
     vscode.commands.registerCommand('tuneStudio.deleteRun', del),
+    vscode.commands.registerCommand('tuneStudio.renameRun', rename),
     vscode.commands.registerCommand('tuneStudio.copyRunId', copyId),
     vscode.commands.registerCommand('tuneStudio.showRunLogs', showLogs),
     vscode.commands.registerCommand('tuneStudio.filterRuns', filter),

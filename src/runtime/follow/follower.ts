@@ -18,6 +18,8 @@ import { LineSplitter } from '../ingest/lines';
 import { ProtocolParser } from '../ingest/protocol';
 import { LineIngest } from '../ingest/spec';
 import { appendControlCommand } from '../jobs/control';
+import { Lease } from '../jobs/lease';
+import { LogTail } from '../jobs/logTail';
 import { writeFileAtomic } from '../os/fs';
 import { isSameProcess, processStartToken } from '../os/process';
 import { RunIngest } from '../tracking/ingest';
@@ -58,6 +60,8 @@ interface Followed {
   headerBytes: number;
   /** Bytes read so far (the splitter may hold the start of an unterminated line). */
   offset: number;
+  /** The same file follower as a job's output log. */
+  tail: LogTail;
   savedOffset: number;
   splitter: LineSplitter;
   lines: LineIngest;
@@ -80,13 +84,15 @@ export class Follower {
   private holder = false;
   private lastRenew = 0;
   private busy = false;
-  private readonly me: string;
+  private readonly lease: Lease;
+  private readonly leaseTimeoutS: number;
   private readonly unhook: () => void;
   private readonly saveOffset: Database.Statement;
 
   constructor(private readonly o: FollowerOptions) {
     this.dir = runFileDir(o.storeDir);
-    this.me = `${o.label}|${process.pid}|${os.hostname()}`;
+    this.leaseTimeoutS = o.leaseTimeoutS ?? 15;
+    this.lease = new Lease(o.db, `${process.pid}@${os.hostname()}`, o.label, this.leaseTimeoutS, FOLLOW_LEASE);
     this.saveOffset = o.db.prepare(`UPDATE run_files SET offset = ?, ended = ?, updated_at = ? WHERE file = ?`);
     // Runs inside every flush of the tracker, after its points: positions commit with them.
     this.unhook = o.tracker.onCommit(() => {
@@ -171,25 +177,8 @@ export class Follower {
   private leaseOk(): boolean {
     const now = Date.now();
     if (this.holder && now - this.lastRenew < 1000) return true;
-    const t = now / 1000;
-    const take = this.o.db.transaction(() => {
-      const r = this.o.db.prepare(`SELECT holder, pid, pid_start, host, heartbeat_at FROM leases WHERE name = ?`).get(FOLLOW_LEASE) as
-        | { holder: string; pid: number | null; pid_start: string | null; host: string | null; heartbeat_at: number }
-        | undefined;
-      const free =
-        !r ||
-        r.holder === this.me ||
-        t - r.heartbeat_at > (this.o.leaseTimeoutS ?? 15) ||
-        (r.host === os.hostname() && r.pid !== null && !isSameProcess(r.pid, r.pid_start));
-      if (!free) return false;
-      if (r?.holder === this.me) this.o.db.prepare(`UPDATE leases SET heartbeat_at = ? WHERE name = ?`).run(t, FOLLOW_LEASE);
-      else
-        this.o.db
-          .prepare(`INSERT OR REPLACE INTO leases(name, holder, pid, pid_start, host, acquired_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-          .run(FOLLOW_LEASE, this.me, process.pid, processStartToken(process.pid), os.hostname(), nowIso(), t);
-      return true;
-    });
-    const got = take.immediate();
+    // acquire() renews our own row too, and takes one whose holder stopped beating or is gone.
+    const got = this.lease.acquire();
     if (got && !this.holder) this.writeFollowerFile();
     if (!got && this.holder) this.files.clear();
     this.holder = got;
@@ -199,12 +188,10 @@ export class Follower {
 
   /** Who holds the lease now, or null (for `tunestudio follow` deciding whether to wait). */
   leaseHolder(): { label: string; alive: boolean } | null {
-    const r = this.o.db.prepare(`SELECT holder, pid, pid_start, host, heartbeat_at FROM leases WHERE name = ?`).get(FOLLOW_LEASE) as
-      | { holder: string; pid: number | null; pid_start: string | null; host: string | null; heartbeat_at: number }
-      | undefined;
+    const r = this.lease.read();
     if (!r) return null;
-    const alive = Date.now() / 1000 - r.heartbeat_at <= (this.o.leaseTimeoutS ?? 15) && (r.host !== os.hostname() || r.pid === null || isSameProcess(r.pid, r.pid_start));
-    return { label: r.holder.split('|')[0], alive };
+    const alive = Date.now() / 1000 - r.heartbeat_at <= this.leaseTimeoutS && (r.host !== os.hostname() || r.pid === null || isSameProcess(r.pid, r.pid_start));
+    return { label: r.label, alive };
   }
 
   private writeFollowerFile(): void {
@@ -230,7 +217,7 @@ export class Follower {
       /* already gone */
     }
     try {
-      this.o.db.prepare(`DELETE FROM leases WHERE name = ? AND holder = ?`).run(FOLLOW_LEASE, this.me);
+      this.lease.release();
     } catch {
       /* the lease times out */
     }
@@ -318,6 +305,7 @@ export class Follower {
       header,
       headerBytes: first.bytes,
       offset,
+      tail: new LogTail(file, { offset }),
       savedOffset: row?.offset ?? first.bytes,
       splitter: new LineSplitter(),
       lines: new LineIngest([new ProtocolParser()]),
@@ -333,46 +321,28 @@ export class Follower {
   }
 
   private ensureRun(h: RunFileHeader): void {
-    const exists = this.o.db.prepare(`SELECT status FROM runs WHERE id = ?`).get(h.run_id) as { status: string } | undefined;
+    const exists = this.o.tracker.runExists(h.run_id);
     const config = h.group && h.config.group === undefined ? { ...h.config, group: h.group } : h.config;
     if (!exists) {
       this.o.tracker.createRun({ id: h.run_id, project: h.project, name: h.name, config, pid: h.pid, pidStart: h.pid_start, host: h.host ?? undefined });
       return;
     }
     if (!h.resume) return; // the same file read again after a restart: the run is there already
-    // trackio's resume: the same run goes on in a new process.
-    this.o.tracker.forget(h.run_id);
-    this.o.db
-      .prepare(
-        `UPDATE runs SET status = 'running', exit_code = NULL, signal = NULL, reason = NULL, ended_at = NULL,
-           pid = ?, pid_start = ?, host = ?, heartbeat_at = ?, updated_at = ? WHERE id = ?`,
-      )
-      .run(h.pid, h.pid_start, h.host ?? os.hostname(), Date.now() / 1000, nowIso(), h.run_id);
-    this.o.db.prepare(`DELETE FROM stop_requests WHERE run_id = ?`).run(h.run_id);
+    // trackio's resume: the same run goes on in a new process (its end and stop request cleared).
+    this.o.tracker.resumeRun(h.run_id, { pid: h.pid, pidStart: h.pid_start, host: h.host ?? os.hostname() });
     if (Object.keys(h.config).length) this.o.tracker.setConfig(h.run_id, h.config);
   }
 
   private read(f: Followed): void {
-    let size: number;
+    if (f.end) return;
     try {
-      size = fs.statSync(f.file).size;
-    } catch {
-      return;
-    }
-    if (size <= f.offset) return;
-    const fd = fs.openSync(f.file, 'r');
-    try {
-      const buf = Buffer.allocUnsafe(1 << 20);
-      while (f.offset < size && !f.end) {
-        const n = fs.readSync(fd, buf, 0, Math.min(buf.length, size - f.offset), f.offset);
-        if (n <= 0) break;
-        f.offset += n;
-        const chunk = buf.subarray(0, n);
-        // One batch per chunk: a flush then stands at a chunk boundary, where the position is exact.
-        this.o.tracker.batch(() => this.consume(f, f.splitter.push(chunk)));
-      }
+      f.tail.read((chunk) => {
+        f.offset = f.tail.offset;
+        // Nothing after the end record counts; one batch per chunk: a flush then stands at a chunk boundary, where the position is exact.
+        if (!f.end) this.o.tracker.batch(() => this.consume(f, f.splitter.push(chunk)));
+      });
     } finally {
-      fs.closeSync(fd);
+      f.tail.close(); // a run file is removed once settled: hold no descriptor between reads
     }
   }
 

@@ -13,14 +13,15 @@ export const LEASE_NAME = 'scheduler';
 export interface LeaseInfo {
   holder: string;
   pid: number | null;
+  pid_start: string | null;
   host: string | null;
   heartbeat_at: number;
   label: string;
 }
 
-/** Who holds the scheduler lease of a store (null: nobody ever did, or it was released). */
-export function readLease(db: Database.Database): LeaseInfo | null {
-  const r = db.prepare(`SELECT holder, pid, host, heartbeat_at FROM leases WHERE name = ?`).get(LEASE_NAME) as Omit<LeaseInfo, 'label'> | undefined;
+/** Who holds a lease of a store (default: the scheduler's; null: nobody ever did, or it was released). */
+export function readLease(db: Database.Database, name = LEASE_NAME): LeaseInfo | null {
+  const r = db.prepare(`SELECT holder, pid, pid_start, host, heartbeat_at FROM leases WHERE name = ?`).get(name) as Omit<LeaseInfo, 'label'> | undefined;
   if (!r) return null;
   return { ...r, label: r.holder.split('|')[1] ?? '' };
 }
@@ -45,6 +46,8 @@ export class Lease {
     id: string,
     label: string,
     private readonly timeoutS: number,
+    /** Which lease: the scheduler's, or another one-per-store role (the run-file follower's). */
+    readonly name: string = LEASE_NAME,
   ) {
     this.me = `${id}|${label}`;
     this.stmts = {
@@ -59,14 +62,14 @@ export class Lease {
   acquire(): boolean {
     const now = Date.now() / 1000;
     const take = this.db.transaction(() => {
-      const r = this.stmts.get.get(LEASE_NAME) as { holder: string; pid: number | null; pid_start: string | null; host: string | null; heartbeat_at: number } | undefined;
+      const r = this.stmts.get.get(this.name) as { holder: string; pid: number | null; pid_start: string | null; host: string | null; heartbeat_at: number } | undefined;
       const free =
         !r ||
         r.holder === this.me ||
         now - r.heartbeat_at > this.timeoutS ||
         (r.host === os.hostname() && r.pid !== null && !isSameProcess(r.pid, r.pid_start));
       if (!free) return false;
-      this.stmts.take.run(LEASE_NAME, this.me, process.pid, processStartToken(process.pid), os.hostname(), nowIso(), now);
+      this.stmts.take.run(this.name, this.me, process.pid, processStartToken(process.pid), os.hostname(), nowIso(), now);
       return true;
     });
     return take.immediate();
@@ -74,15 +77,15 @@ export class Lease {
 
   /** Heartbeat; false when another process has taken the lease meanwhile. */
   renew(): boolean {
-    return this.stmts.renew.run(Date.now() / 1000, LEASE_NAME, this.me).changes === 1;
+    return this.stmts.renew.run(Date.now() / 1000, this.name, this.me).changes === 1;
   }
 
   release(): void {
-    this.stmts.release.run(LEASE_NAME, this.me);
+    this.stmts.release.run(this.name, this.me);
   }
 
   read(): LeaseInfo | null {
-    return readLease(this.db);
+    return readLease(this.db, this.name);
   }
 
   /** A sentence about someone else's lease, for status views. */

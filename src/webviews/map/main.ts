@@ -107,10 +107,17 @@ function space(): MapSpace | undefined {
   return spaces.find((s) => s.id === spaceSelect.value);
 }
 
+let bg: [number, number, number] | undefined;
+/** The theme's background, read once per theme (VS Code changes the body's class): a style read per frame costs a style recalculation. */
 function background(): [number, number, number] {
+  if (bg) return bg;
   const m = /rgba?\((\d+),\s*(\d+),\s*(\d+)/.exec(getComputedStyle(document.body).backgroundColor);
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [30, 30, 30];
+  return (bg = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [30, 30, 30]);
 }
+new MutationObserver(() => {
+  bg = undefined;
+  requestDraw();
+}).observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
 
 function resize(): void {
   const dpr = window.devicePixelRatio || 1;
@@ -401,7 +408,7 @@ fitButton.addEventListener('click', () => {
 });
 pngButton.addEventListener('click', () => {
   if (!scatter) return;
-  // The drawing buffer is preserved, but draw the finished frame first (an animation may be mid-way).
+  // Draw the finished frame and read it in the same task (the drawing buffer is not preserved).
   anim = undefined;
   scatter.draw(view, 1, background());
   post({ type: 'exportPng', dataUrl: canvas.toDataURL('image/png') });

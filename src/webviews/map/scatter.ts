@@ -49,8 +49,10 @@ export class ScatterGl {
   frames = 0;
 
   constructor(readonly canvas: HTMLCanvasElement) {
-    // preserveDrawingBuffer: the PNG export reads the canvas outside the frame that drew it.
-    const gl = canvas.getContext('webgl2', { antialias: true, premultipliedAlpha: false, preserveDrawingBuffer: true });
+    // No MSAA (the points' edges are smoothed in the fragment shader; multisampling costs several
+    // times the fill on a software renderer) and no preserved buffer (the PNG export draws and reads
+    // in the same task, before the buffer is handed to the compositor).
+    const gl = canvas.getContext('webgl2', { antialias: false, premultipliedAlpha: false, preserveDrawingBuffer: false });
     if (!gl) throw new Error('WebGL2 is not available in this window; the embedding map needs it (check that hardware acceleration is not turned off in VS Code).');
     this.gl = gl;
     this.prog = link(gl, VS, FS);
