@@ -2,7 +2,7 @@
 //   typecheck → lint → build → unit → integration → server → slurm → package → exthost → e2e
 // `npm test -- unit integration` runs only the named stages (build is added
 // when a stage needs bundles, package before e2e). A stage whose test folder
-// has no test files yet (server, slurm until their issues land) is
+// has no test files yet (server, until the team-server issue lands) is
 // skipped. Before the first stage, the setup module installs what the chosen
 // stages need (lib/stages.mjs: npm ci on a fresh clone, their Debian packages,
 // code-server for the editor stages). Set TUNESTUDIO_TEST_FILTER to a

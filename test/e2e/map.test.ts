@@ -110,7 +110,8 @@ interface MapInfo {
 const info = (f: Frame) => f.evaluate('window.__tuneStudioMap.state()') as Promise<MapInfo>;
 
 test('Embedding Map: a run\'s snapshots draw, the step slider moves them; a dataset\'s clip plays on click', async (t) => {
-  const studio = await Studio.start(t, { seed });
+  // TUNESTUDIO_E2E_VSIX: another package than the root one (which another engineer's run may be installing).
+  const studio = await Studio.start(t, { seed, ...(process.env.TUNESTUDIO_E2E_VSIX ? { vsix: process.env.TUNESTUDIO_E2E_VSIX } : {}) });
   const { page } = studio;
   const violations: string[] = [];
   page.on('console', (m) => {

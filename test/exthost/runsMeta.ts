@@ -20,7 +20,7 @@ export function runsMetaTests(): void {
       }, 'the demo job to complete', 60_000);
       await vscode.commands.executeCommand('tuneStudio.renameRun', runId, '  renamed in VS Code ');
       const shown = await a.runtime.request(RunShowRequest.type, { run: runId });
-      assert.equal(shown.run.name, 'renamed in VS Code', 'trimmed and stored');
+      assert.equal(shown.name, 'renamed in VS Code', 'trimmed and stored');
       const tree = a.ui.runsTree;
       const label = await waitUntil(async () => {
         tree.refreshNow();

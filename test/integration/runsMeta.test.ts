@@ -1,6 +1,6 @@
 // Renaming runs as a user does it: `tunestudio rename` as a real process on a
 // real store (text and --json, refusals with exit code 1 and the store
-// unchanged), and the runtime's RunRenameRequest answering with the same rule
+// unchanged, refused when a team server is named), and the runtime's RunRenameRequest answering with the same rule
 // and message.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,6 +48,12 @@ test('tunestudio rename: renames by name or id, says so, refuses an empty name a
   const unknown = cli(['rename', 'nope', 'x'], { dir: store });
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /nope/);
+
+  // With a team server named, nothing is renamed in the local store behind its back.
+  const remote = cli(['rename', 'beta', 'gamma'], { dir: store, env: { TUNESTUDIO_SERVER: 'http://127.0.0.1:9' } });
+  assert.equal(remote.code, 1);
+  assert.match(remote.stderr, /tunestudio rename does not work against a team server yet .*will not quietly use a local store/);
+  assert.ok(cliJson<R[]>(['runs'], { dir: store }).some((r) => r.name === 'beta'), 'beta kept its name');
 });
 
 test('the runtime request renames with the same rule and message as the CLI', async (t) => {
