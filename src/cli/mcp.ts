@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import * as path from 'node:path';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { ToolPermission } from '../protocol/tools';
-import { openAgentServices } from '../mcp/services';
+import { openAgentServices } from '../runtime/agents/services';
 import { createMcpServer } from '../mcp/server';
 import { CliError, type CliContext } from './context';
 

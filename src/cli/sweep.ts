@@ -7,8 +7,8 @@ import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseJsonWithNonFinite } from '../protocol/lines';
-import { openAgentServices } from '../mcp/services';
-import { checkSweepSpec, expandTrials, SweepRunner, SweepSpecError } from '../mcp/sweep';
+import { openAgentServices } from '../runtime/agents/services';
+import { checkSweepSpec, expandTrials, SweepRunner, SweepSpecError } from '../runtime/agents/sweep';
 import { num, table } from './format';
 import { CliError, type CliContext } from './context';
 

@@ -15,8 +15,8 @@ import {
   ReadResourceRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { TOOLS, type ToolPermission } from '../protocol/tools';
-import { callTool, ToolError, type ToolContext } from './tools';
-import type { AgentServices } from './services';
+import { callTool, ToolError, type ToolContext } from '../runtime/agents/tools';
+import type { AgentServices } from '../runtime/agents/services';
 
 export const RUN_RESOURCE_PREFIX = 'tunestudio://runs/';
 const RESOURCE_LIST_MAX = 100;

@@ -3,7 +3,7 @@
 // as they are, VS Code's language-model tools (package.json
 // contributes.languageModelTools, src/extension/lmTools.ts) are the same list
 // (a test holds package.json equal to it), and the handlers behind both are
-// one module (src/mcp/tools.ts). Pure data: no node or vscode imports.
+// one module (src/runtime/agents/tools.ts). Pure data: no node or vscode imports.
 
 import { RequestType } from 'vscode-jsonrpc';
 import { JOB_STATES } from './jobs';

@@ -6,7 +6,7 @@ import * as tracking from './tracking/service';
 import * as jobs from './jobs/service';
 import * as datasets from './datasets';
 import * as follow from './follow/service';
-import * as agentTools from '../mcp/runtimeTools';
+import * as agentTools from './agents/runtimeTools';
 import * as projection from './projection/index';
 
 export function registerServices(ctx: RuntimeContext): void {

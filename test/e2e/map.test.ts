@@ -107,7 +107,6 @@ interface MapInfo {
   quality: string;
   message: string;
 }
-const info = (f: Frame) => f.evaluate('window.__tuneStudioMap.state()') as Promise<MapInfo>;
 
 test('Embedding Map: a run\'s snapshots draw, the step slider moves them; a dataset\'s clip plays on click', async (t) => {
   // TUNESTUDIO_E2E_VSIX: another package than the root one (which another engineer's run may be installing).

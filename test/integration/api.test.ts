@@ -56,8 +56,10 @@ test("tune-studio/api reads runs, status, final metrics, history and alerts by i
   const cli = cliJson<Array<{ name: string; status: string }>>(['runs', '--project', 'sweep'], { dir: store });
   assert.deepEqual(out.names, cli.map((r) => r.name), 'the same runs in the same order as `tunestudio runs`');
   assert.deepEqual(out.statuses, cli.map((r) => r.status));
-  assert.deepEqual(out.statuses, ['running', 'finished']);
-  assert.deepEqual(out.final, [{ 'train/loss': 'NaN' }, { 'train/loss': 1 / 500 }]);
+  // Both runs are created in the same millisecond, so which is "newest" is a tie: compare by name.
+  const byName = (xs: unknown[]) => Object.fromEntries(out.names.map((n, i) => [n, xs[i]]));
+  assert.deepEqual(byName(out.statuses), { 'lr-a': 'finished', 'lr-b': 'running' });
+  assert.deepEqual(byName(out.final), { 'lr-a': { 'train/loss': 1 / 500 }, 'lr-b': { 'train/loss': 'NaN' } });
   assert.deepEqual(out.config, { lr: 0.01 });
   assert.equal(out.history.total, 500);
   assert.equal(out.history.downsampled, true);

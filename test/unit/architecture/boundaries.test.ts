@@ -72,8 +72,8 @@ export function hostViolations(entries: string[], read: (f: string) => string = 
   return bad;
 }
 
-type Layer = 'protocol' | 'runtime' | 'cli' | 'sdk' | 'extension' | 'webviews';
-const LAYERS: Layer[] = ['protocol', 'runtime', 'cli', 'sdk', 'extension', 'webviews'];
+type Layer = 'protocol' | 'runtime' | 'cli' | 'sdk' | 'api' | 'mcp' | 'server' | 'extension' | 'webviews';
+const LAYERS: Layer[] = ['protocol', 'runtime', 'cli', 'sdk', 'api', 'mcp', 'server', 'extension', 'webviews'];
 
 /**
  * Which layers' files a layer may import (relative imports). Everything meets in the protocol;
@@ -83,8 +83,13 @@ const LAYERS: Layer[] = ['protocol', 'runtime', 'cli', 'sdk', 'extension', 'webv
 const MAY_IMPORT: Record<Layer, Layer[]> = {
   protocol: ['protocol'],
   runtime: ['protocol', 'runtime'],
-  cli: ['protocol', 'runtime', 'cli'],
+  // The CLI starts the MCP server (`tunestudio mcp`) and the team server (`tunestudio server`).
+  cli: ['protocol', 'runtime', 'cli', 'mcp', 'server'],
   sdk: ['protocol', 'runtime', 'sdk'],
+  // The other faces over the same services: the Node read API, the MCP transport, the HTTP server.
+  api: ['protocol', 'runtime', 'api'],
+  mcp: ['protocol', 'runtime', 'mcp'],
+  server: ['protocol', 'runtime', 'server'],
   extension: ['protocol', 'extension'],
   webviews: ['protocol', 'webviews'],
 };

@@ -6,9 +6,9 @@
 // confirm each one first (prepareInvocation), and jobs still need a trusted
 // workspace (the jobs service's rule).
 import * as path from 'node:path';
-import { ToolCallRequest, type ToolCallResult } from '../protocol/tools';
-import type { RuntimeContext } from '../runtime/context';
-import type { TrackingService } from '../runtime/tracking/service';
+import { ToolCallRequest, type ToolCallResult } from '../../protocol/tools';
+import type { RuntimeContext } from '../context';
+import type { TrackingService } from '../tracking/service';
 import { agentServicesOver, type AgentServices } from './services';
 import { callTool, ToolError } from './tools';
 

@@ -5,15 +5,15 @@
 // shape, this file is the one to switch.
 import type Database from 'better-sqlite3';
 import * as path from 'node:path';
-import { openDatabase } from '../runtime/store/db';
-import { Queries } from '../runtime/tracking/queries';
-import { RunsService } from '../runtime/tracking/runs';
-import { AlertsService } from '../runtime/tracking/alerts';
-import { Tracker } from '../runtime/tracking/tracker';
-import { reapCrashedRuns } from '../runtime/tracking/reaper';
-import { JobsService } from '../runtime/jobs/jobsService';
-import { listPresets, specFromPreset } from '../runtime/jobs/presets';
-import type { JobSpec } from '../protocol/jobs';
+import { openDatabase } from '../store/db';
+import { Queries } from '../tracking/queries';
+import { RunsService } from '../tracking/runs';
+import { AlertsService } from '../tracking/alerts';
+import { Tracker } from '../tracking/tracker';
+import { reapCrashedRuns } from '../tracking/reaper';
+import { JobsService } from '../jobs/jobsService';
+import { listPresets, specFromPreset } from '../jobs/presets';
+import type { JobSpec } from '../../protocol/jobs';
 
 export interface AgentServices {
   readonly storeDir: string;

@@ -7,11 +7,11 @@
 // only writer of those tables.
 import type Database from 'better-sqlite3';
 import * as crypto from 'node:crypto';
-import { FINAL_JOB_STATES, type Job } from '../protocol/jobs';
-import { metricDirection } from '../protocol/metrics';
-import type { RunsService } from '../runtime/tracking/runs';
-import type { Queries } from '../runtime/tracking/queries';
-import type { JobsService } from '../runtime/jobs/jobsService';
+import { FINAL_JOB_STATES, type Job } from '../../protocol/jobs';
+import { metricDirection } from '../../protocol/metrics';
+import type { RunsService } from '../tracking/runs';
+import type { Queries } from '../tracking/queries';
+import type { JobsService } from '../jobs/jobsService';
 
 export class SweepSpecError extends Error {
   override name = 'SweepSpecError';

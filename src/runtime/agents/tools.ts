@@ -7,14 +7,14 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_REPLY_BUDGET_CHARS, TOOLS, WAIT_MAX_S, toolByName, type ToolDefinition, type ToolPermission } from '../protocol/tools';
-import type { Alert, Run, RunListItem, RunStatus } from '../protocol/tracking';
-import { FINAL_JOB_STATES, type Job, type JobState } from '../protocol/jobs';
-import type { AlertLevel } from '../protocol/lines';
-import { RANKED_STATUSES } from '../runtime/tracking/queries';
-import { metricDirection } from '../protocol/metrics';
-import { builtinArgv } from '../runtime/jobs/paths';
-import { resolveJobSpec } from '../runtime/jobs/spec';
+import { DEFAULT_REPLY_BUDGET_CHARS, TOOLS, WAIT_MAX_S, toolByName, type ToolDefinition, type ToolPermission } from '../../protocol/tools';
+import type { Alert, Run, RunListItem, RunStatus } from '../../protocol/tracking';
+import { FINAL_JOB_STATES, type Job, type JobState } from '../../protocol/jobs';
+import type { AlertLevel } from '../../protocol/lines';
+import { RANKED_STATUSES } from '../tracking/queries';
+import { metricDirection } from '../../protocol/metrics';
+import { builtinArgv } from '../jobs/paths';
+import { resolveJobSpec } from '../jobs/spec';
 import type { AgentServices } from './services';
 
 /** A refused or failed tool call: the message is for the agent (cause and fix). */
