@@ -2,7 +2,8 @@
 // Code terminal of the workspace (code-server, the packaged .vsix), with no
 // setup — the extension's terminal environment brings the client, the
 // `tunestudio` command and the store — and the run appears live in the Runs
-// view (spinning while the script runs), then as finished.
+// view (spinning while the script runs), then as finished; then
+// `tunestudio --version` typed into the same terminal answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -61,6 +62,14 @@ test('python3 train.py in a VS Code terminal is tracked with no setup and shows 
   } finally {
     db.close();
   }
+
+  // The CLI is on the terminal's PATH too (issue 14: `tunestudio --version` typed into a terminal answers).
+  const version = (JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { version: string }).version;
+  const answer = path.join(ws, 'tunestudio-version.txt');
+  await page.locator('.terminal-wrapper.active .xterm').click();
+  await page.keyboard.type('tunestudio --version > tunestudio-version.txt');
+  await page.keyboard.press('Enter');
+  await waitUntil(() => fs.existsSync(answer) && fs.readFileSync(answer, 'utf8').trim() === version, `\`tunestudio --version\` to answer ${version} in the terminal`);
 });
 
 async function waitUntil(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {

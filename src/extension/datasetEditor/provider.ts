@@ -14,7 +14,7 @@ import * as vscode from 'vscode';
 import { ImportAudioRequest, ListSamplesRequest, ValidateDatasetRequest, type DatasetProblem, type ImportAudioResult, type ImportFile } from '../../protocol/datasets';
 import { applyBulk, PeaksPageRequest, type DatasetEditorToHost, type DatasetEditorToPage, type EditorRow, type FieldChange } from '../../protocol/datasetEditor';
 import { SamplePeaksRequest } from '../../protocol/peaks';
-import { csp, escapeHtml, nonce, postToPanel, webviewRoot } from '../panels/webviewHtml';
+import { postToPanel, renderPage, webviewRoot } from '../panels/webviewHtml';
 import type { Runtime } from '../runtime';
 import { DatasetModel, type BackupData, type ModelEdit, type SampleEntry } from './model';
 
@@ -183,25 +183,7 @@ export class DatasetEditorProvider implements vscode.CustomEditorProvider<Datase
   }
 
   private html(webview: vscode.Webview, title: string): string {
-    const n = nonce();
-    const root = webviewRoot(this.context.extensionUri);
-    const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, f));
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp(webview, n)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${uri('codicons/codicon.css')}" id="vscode-codicon-stylesheet">
-<link rel="stylesheet" href="${uri('webview.css')}">
-<link rel="stylesheet" href="${uri('datasetEditor.css')}">
-<title>${escapeHtml(title)}</title>
-</head>
-<body data-panel="datasetEditor">
-<div id="app" role="main"></div>
-<script nonce="${n}" src="${uri('datasetEditor.js')}"></script>
-</body>
-</html>`;
+    return renderPage(webview, this.context.extensionUri, 'datasetEditor', title, ['datasetEditor.css']);
   }
 
   private onMessage(doc: DatasetDocument, panel: vscode.WebviewPanel, m: DatasetEditorToHost): void {

@@ -32,13 +32,14 @@ export function csp(webview: vscode.Webview, n: string): string {
   ].join('; ');
 }
 
-/** The page for panel `name`: dist/webviews/<name>.js and the shared css. */
-export function renderPage(webview: vscode.Webview, extensionUri: vscode.Uri, name: string, title: string): string {
+/** The page for panel `name`: dist/webviews/<name>.js, the shared css and any of its own (`styles`, in the bundle folder). */
+export function renderPage(webview: vscode.Webview, extensionUri: vscode.Uri, name: string, title: string, styles: string[] = []): string {
   const n = nonce();
   const root = webviewRoot(extensionUri);
   const script = webview.asWebviewUri(vscode.Uri.joinPath(root, `${name}.js`));
   const css = webview.asWebviewUri(vscode.Uri.joinPath(root, 'webview.css'));
   const codicons = webview.asWebviewUri(vscode.Uri.joinPath(root, 'codicons', 'codicon.css'));
+  const own = styles.map((f) => `\n<link rel="stylesheet" href="${webview.asWebviewUri(vscode.Uri.joinPath(root, f))}">`).join('');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -46,7 +47,7 @@ export function renderPage(webview: vscode.Webview, extensionUri: vscode.Uri, na
 <meta http-equiv="Content-Security-Policy" content="${csp(webview, n)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${codicons}" id="vscode-codicon-stylesheet">
-<link rel="stylesheet" href="${css}">
+<link rel="stylesheet" href="${css}">${own}
 <title>${escapeHtml(title)}</title>
 </head>
 <body data-panel="${escapeHtml(name)}">
