@@ -447,6 +447,14 @@ test('compare table, an alert opened at its step, the status filter, and dashboa
     const wheeled = await until<ChartInfo | undefined>(longDash, `window.__tuneStudio.charts().find((c) => c.metric === 'train/loss')`, (c) => !!c?.zoom && !!c.xRange && Math.abs(c.xRange.min - c.zoom.min) < 1 && Math.abs(c.xRange.max - c.zoom.max) < 1, 'a zoom from Ctrl+wheel, drawn');
     const w1 = wheeled!.zoom!.max - wheeled!.zoom!.min;
     assert.ok(Math.abs(w1 / fullWidth - 0.8) < 0.02, `one wheel notch keeps 80 % of the range: ${w1} of ${fullWidth}`);
+    // The wheel's zoom is fetched at full resolution first: a pan made while that answer is on its
+    // way would race with it (the answer redraws the wheeled range).
+    await until<{ from: number; to: number } | null>(
+      longDash,
+      `window.__tuneStudio.zoomData('train/loss')`,
+      (z) => !!z && z.from <= Math.ceil(wheeled!.zoom!.min) && z.to >= Math.floor(wheeled!.zoom!.max),
+      "the wheel's zoom fetched",
+    );
     // Shift+drag pans: the width stays, the range moves (dragging the plot left shows later steps).
     await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5);
     await page.keyboard.down('Shift');

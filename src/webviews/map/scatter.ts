@@ -1,6 +1,6 @@
 // A small WebGL2 point renderer for the embedding map. Written here rather
 // than taken from regl-scatterplot because regl compiles its draw commands
-// with `new Function`, which the panels' CSP (no 'unsafe-eval') forbids.
+// with `new Function`, which the panels' CSP (no eval source allowed) forbids.
 // One vertex array: start position, end position and colour per point; one
 // draw call; pan and zoom are a uniform transform and the animation between
 // two layouts is a uniform `t` (the GPU interpolates), so a frame costs the

@@ -1,7 +1,7 @@
 // Small pieces the dashboard's components share: a codicon button, and the
 // @vscode-elements/elements controls the toolbar uses (registered here once).
 // They render in shadow roots with Lit's adopted stylesheets, which the
-// page's CSP (`style-src ${cspSource}`, no 'unsafe-inline') allows; their
+// page's CSP (`style-src ${cspSource}`, no inline styles) allows; their
 // codicons come from the page's codicon stylesheet (id vscode-codicon-stylesheet).
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
