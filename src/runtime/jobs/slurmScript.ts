@@ -7,6 +7,7 @@
 // argv.json in the job folder, which the launcher reads on the node; the
 // batch script holds only fixed text and paths we generated, single-quoted;
 // sbatch's own options are an argv array (spawned without a shell).
+import type { JobSpec } from '../../protocol/jobs';
 
 /** In the job folder: the command for the launcher (`launcher --job DIR`). */
 export const ARGV_FILE = 'argv.json';
@@ -26,19 +27,8 @@ export interface SlurmArgvFile {
   grace_s?: number;
 }
 
-export interface SlurmOptions {
-  partition?: string;
-  gpus?: string;
-  gres?: string;
-  cpus?: number;
-  mem?: string;
-  time?: string;
-  account?: string;
-  qos?: string;
-  constraint?: string;
-  signal_lead_s?: number;
-  extra_args?: string[];
-}
+/** A job's `slurm` options, as the job schema defines them. */
+export type SlurmOptions = NonNullable<JobSpec['slurm']>;
 
 /** What slurm.json holds. */
 export interface SlurmJobRecord {
